@@ -21,6 +21,8 @@ CREATE TABLE tenants (
     languages        text[] NOT NULL CHECK (cardinality(languages) > 0),
     branding         jsonb NOT NULL DEFAULT '{}',
     citizen_login    jsonb NOT NULL DEFAULT '{}',
+    logo             bytea,
+    logo_type        text NOT NULL DEFAULT '',
     manifest_sha256  text NOT NULL DEFAULT '',
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now()

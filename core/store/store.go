@@ -56,11 +56,23 @@ func (db *DB) InTenant(ctx context.Context, tenantID int64, fn func(ctx context.
 		return ErrNoTenant
 	}
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, "SELECT set_config('sportello.tenant_id', ?, true)", strconv.FormatInt(tenantID, 10)); err != nil {
-			return fmt.Errorf("set tenant %d: %w", tenantID, err)
+		if err := SetTenant(ctx, tx, tenantID); err != nil {
+			return err
 		}
 		return fn(ctx, tx)
 	})
+}
+
+// SetTenant binds the rest of transaction tx to tenantID. InTenant is the
+// usual way; this is for transactions that first touch global tables.
+func SetTenant(ctx context.Context, tx bun.Tx, tenantID int64) error {
+	if tenantID <= 0 {
+		return ErrNoTenant
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT set_config('sportello.tenant_id', ?, true)", strconv.FormatInt(tenantID, 10)); err != nil {
+		return fmt.Errorf("set tenant %d: %w", tenantID, err)
+	}
+	return nil
 }
 
 // AppURL is ownerURL with the application role's credentials in place of
