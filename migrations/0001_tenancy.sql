@@ -68,3 +68,11 @@ CREATE TABLE audit_log (
     PRIMARY KEY (tenant_id, id)
 );
 CREATE INDEX audit_log_at ON audit_log (tenant_id, at DESC);
+
+-- Secrets the whole deployment shares (the key that signs CSRF tokens),
+-- made at first start so every app instance uses the same ones.
+CREATE TABLE deployment_secrets (
+    name        text PRIMARY KEY,
+    value       bytea NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);

@@ -19,4 +19,5 @@ GRANT USAGE ON SCHEMA public TO sportello_app;
 GRANT EXECUTE ON FUNCTION current_tenant_id() TO sportello_app;
 -- Global tables: tenants are resolved before any tenant is set.
 GRANT SELECT, INSERT, UPDATE, DELETE ON tenants, tenant_domains, platform_users, platform_sessions, ephemeral TO sportello_app;
+GRANT SELECT, INSERT ON deployment_secrets TO sportello_app;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO sportello_app;

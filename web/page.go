@@ -1,5 +1,7 @@
 package web
 
+import "time"
+
 // Page is what every template receives. The HTTP layer fills it; templates
 // only read it. Page-specific content travels in Data, whose type each
 // template documents at its top.
@@ -39,9 +41,14 @@ type LangLink struct {
 
 // Tenant is the branding and content of a town's portal.
 type Tenant struct {
-	Slug         string
-	Name         string
-	LogoURL      string // "" when the town has no logo
+	Slug string
+	Name string
+	// Region is the body the town belongs to (region, canton, Land), linked
+	// from the slim header; an empty Label hides it.
+	Region Link
+	// LogoURL is "" when the town has no logo. A URL without a leading "/"
+	// or a scheme ("logo?v=3") is tenant-relative: it is put under Base.
+	LogoURL      string
 	PrimaryColor string // "#0066cc"
 	Contacts     Contacts
 	Social       []Link
@@ -83,16 +90,107 @@ type Office struct {
 
 // User is who is signed in.
 type User struct {
-	Name  string
-	Email string
-	Kind  string   // "staff", "citizen" or "platform"
-	Roles []string // staff roles
+	Name       string
+	Email      string
+	Kind       string   // "staff", "citizen" or "platform"
+	Roles      []string // staff roles
+	FiscalCode string   // citizens (codice fiscale); "" otherwise
+}
+
+// HomeData is the Data of the "home" page (nil is fine: everything the home
+// shows by default comes from Page.Tenant).
+type HomeData struct {
+	Intro string // a line under the town's name in the hero, translated; "" for the default
 }
 
 // ErrorData is the Data of the "error" page.
 type ErrorData struct {
 	Status  int
 	Message string // translated, for the person reading it
+	// HomeURL is where "back to the home page" leads; "" means the tenant's
+	// portal home, or "/platform" on platform pages.
+	HomeURL string
+}
+
+// LoginData is the Data of the "login" and "platform_login" pages.
+type LoginData struct {
+	// Action is the URL the form posts to; "" means {Base}/login on a tenant
+	// and /platform/login on the platform.
+	Action string
+	Next   string // where to go after signing in, posted back as "next"; "" for none
+	Email  string // kept when the form comes back with an error
+	Error  string // translated, "" for none; shown in an alert tied to the fields
+	// CitizenLoginURL starts SPID/CIE login for citizens; "" when the tenant
+	// offers no citizen login (the button is then hidden).
+	CitizenLoginURL string
+}
+
+// ProfileData is the optional Data of the "profile" page (nil is fine): who
+// is signed in comes from Page.User.
+type ProfileData struct {
+	Offices []string // staff: names of the offices they work for
+}
+
+// BackofficeData is the Data of the "backoffice" page; the greeting and the
+// roles come from Page.User.
+type BackofficeData struct {
+	Offices []string    // names of the operator's offices
+	Queue   []QueueItem // oldest first; empty shows "nothing to do"
+}
+
+// QueueItem is one request waiting in an operator's queue.
+type QueueItem struct {
+	Ref      string // human code, "PR-2025-00042"
+	Title    string
+	Service  string // service name, translated
+	Status   string // translated
+	Received time.Time
+	URL      string
+}
+
+// PoliciesData is the Data of the "admin_policies" page.
+type PoliciesData struct {
+	Rules []PolicyRule // the tenant's own rules, each with a delete button
+	// Roles and Objects are suggestions for the add form's free-text role
+	// and object fields (nil for none); Actions are the choices of its select.
+	Roles   []string
+	Objects []string
+	Actions []string // "read", "write"
+	// Form holds the add form's values, kept when it comes back with Errors
+	// (keyed by field: "role", "object", "action"; "" for the whole form).
+	Form   PolicyForm
+	Errors FieldErrors
+}
+
+// PolicyRule is one of a tenant's rules: Role may do Action on Object.
+// Its delete button posts to {Base}/admin/policies/{ID}/delete.
+type PolicyRule struct {
+	ID     int64
+	Role   string
+	Object string
+	Action string
+}
+
+// PolicyForm is what the add form of "admin_policies" posts.
+type PolicyForm struct {
+	Role   string
+	Object string
+	Action string
+}
+
+// PlatformData is the Data of the "platform_home" page.
+type PlatformData struct {
+	Tenants []TenantSummary
+	Count   int // tenants on the platform (more than len(Tenants) when paged); 0 means len(Tenants)
+}
+
+// TenantSummary is one row of the platform's tenant list.
+type TenantSummary struct {
+	Slug      string
+	Name      string
+	Domains   []string
+	Languages []string
+	URL       string // the tenant's portal
 }
 
 // FieldErrors maps a form field's name to its translated error.

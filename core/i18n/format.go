@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // nbsp keeps an amount and its currency, or a day and its month, on one line.
@@ -147,4 +149,60 @@ func twoDigits(n uint64) string {
 		return "0" + strconv.FormatUint(n, 10)
 	}
 	return strconv.FormatUint(n, 10)
+}
+
+var weekdays = map[string][7]string{ // Sunday first, as time.Weekday
+	"it": {"domenica", "lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato"},
+	"de": {"Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"},
+	"en": {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
+}
+
+// WeekdayName is the name of d in lang: "lunedì", "Montag", "Monday".
+func WeekdayName(lang string, d time.Weekday) string {
+	names, ok := weekdays[base(lang)]
+	if !ok {
+		names = weekdays[Default]
+	}
+	return names[d%7]
+}
+
+// FormatHours writes one line of opening hours: the days, runs of three or
+// more consecutive days (Monday to Sunday) joined with a dash, then the
+// times: "Lunedì–venerdì 08:30–12:00", "Lunedì, mercoledì 14:00–16:30",
+// "Montag–Freitag 08:30–12:00". Days come in any order; repeats are ignored.
+func FormatHours(lang string, days []time.Weekday, open, close string) string {
+	var in [7]bool // Monday first
+	for _, d := range days {
+		in[(int(d)+6)%7] = true
+	}
+	var parts []string
+	for i := 0; i < 7; {
+		if !in[i] {
+			i++
+			continue
+		}
+		j := i
+		for j+1 < 7 && in[j+1] {
+			j++
+		}
+		name := func(k int) string { return WeekdayName(lang, time.Weekday((k+1)%7)) }
+		switch {
+		case j-i >= 2:
+			parts = append(parts, name(i)+"–"+name(j))
+		case j > i:
+			parts = append(parts, name(i), name(j))
+		default:
+			parts = append(parts, name(i))
+		}
+		i = j + 1
+	}
+	s := strings.Join(parts, ", ")
+	if r, size := utf8.DecodeRuneInString(s); size > 0 {
+		s = string(unicode.ToUpper(r)) + s[size:]
+	}
+	times := ""
+	if open != "" || close != "" {
+		times = open + "–" + close
+	}
+	return strings.TrimSpace(s + " " + times)
 }

@@ -173,9 +173,7 @@ func (c *Cluster) Port() int { return c.port }
 func (c *Cluster) Dir() string { return c.dir }
 
 // URL is a connection string for database db as the bootstrap superuser.
-func (c *Cluster) URL(db string) string {
-	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", Superuser, c.port, db)
-}
+func (c *Cluster) URL(db string) string { return URLFor(c.port, db) }
 
 // Stop asks for a fast shutdown and waits for the server to exit.
 func (c *Cluster) Stop() error {
@@ -323,4 +321,32 @@ func orDiscard(w io.Writer) io.Writer {
 		return io.Discard
 	}
 	return w
+}
+
+// Running finds a server already running on dir (started by another
+// sportello process, such as `make run`) and returns its port.
+func Running(dir string) (int, bool) {
+	data, err := os.ReadFile(filepath.Join(dir, "postmaster.pid"))
+	if err != nil {
+		return 0, false
+	}
+	// Line 1 is the pid, line 4 the port (PostgreSQL's documented layout).
+	lines := strings.Split(string(data), "\n")
+	if len(lines) < 4 {
+		return 0, false
+	}
+	pid, err1 := strconv.Atoi(strings.TrimSpace(lines[0]))
+	port, err2 := strconv.Atoi(strings.TrimSpace(lines[3]))
+	if err1 != nil || err2 != nil || pid <= 0 {
+		return 0, false
+	}
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return 0, false
+	}
+	return port, true
+}
+
+// URLFor is the superuser URL of database db on a server at port.
+func URLFor(port int, db string) string {
+	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", Superuser, port, db)
 }

@@ -8,6 +8,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -117,4 +118,21 @@ func redact(dsn string) string {
 		return "database"
 	}
 	return u.Redacted()
+}
+
+// Secret returns the deployment-wide secret called name, creating it with
+// n random bytes the first time. Concurrent first starts agree on one.
+func (db *DB) Secret(ctx context.Context, name string, n int) ([]byte, error) {
+	fresh := make([]byte, n)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	if _, err := db.ExecContext(ctx, "INSERT INTO deployment_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", name, fresh); err != nil {
+		return nil, fmt.Errorf("store secret %s: %w", name, err)
+	}
+	var v []byte
+	if err := db.NewRaw("SELECT value FROM deployment_secrets WHERE name = ?", name).Scan(ctx, &v); err != nil {
+		return nil, fmt.Errorf("read secret %s: %w", name, err)
+	}
+	return v, nil
 }

@@ -1,0 +1,38 @@
+# Sportello: `make run` to try it, `make test` before every push.
+GO      ?= go
+BIN     := bin
+PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
+VENDOR  := web/static/vendor/.stamp
+
+.PHONY: all build run test vet vendor bench-portal clean
+
+all: build
+
+# Bootstrap Italia comes from its npm package, pinned in web/package-lock.json.
+$(VENDOR): web/package.json web/package-lock.json web/vendor.sh
+	web/vendor.sh
+	@touch $@
+
+vendor: $(VENDOR)
+
+build: $(VENDOR)
+	$(GO) build -o $(BIN)/sportello ./cmd/sportello
+	@mkdir -p $(BIN)/plugins
+	@for p in $(PLUGINS); do echo "$(GO) build -o $(BIN)/plugins/$$p ./plugins/$$p"; $(GO) build -o $(BIN)/plugins/$$p ./plugins/$$p || exit 1; done
+
+# Starts (and on Ctrl-C stops) the project's own PostgreSQL under .data/.
+run: build
+	$(BIN)/sportello serve --demo
+
+vet:
+	$(GO) vet ./...
+
+# Every test, against throwaway PostgreSQL servers the tests start.
+test: $(VENDOR) vet
+	$(GO) test -race -timeout 20m ./...
+
+bench-portal: $(VENDOR)
+	$(GO) run ./bench/portal
+
+clean:
+	rm -rf $(BIN) web/static/vendor

@@ -1,0 +1,238 @@
+// Command portal measures a tenant's home page under 64 concurrent
+// connections, next to a static fiber response measured in the same run on
+// the same machine. It starts its own throwaway PostgreSQL, loads the demo
+// tenants, serves both apps on loopback and prints its figures as one JSON
+// object on the last line.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
+
+	"github.com/sportello/sportello/core/authn"
+	"github.com/sportello/sportello/core/server"
+	"github.com/sportello/sportello/core/store/pgtest"
+	"github.com/sportello/sportello/core/tenancy"
+)
+
+type passwords struct{}
+
+func (passwords) Hash(p string) (string, error) { return authn.HashPassword(p) }
+func (passwords) Verify(p, h string) bool       { ok, err := authn.VerifyPassword(p, h); return err == nil && ok }
+
+type result struct {
+	Requests   int64   `json:"requests"`
+	Errors     int64   `json:"errors"`
+	Seconds    float64 `json:"seconds"`
+	Throughput float64 `json:"rps"`
+	P50ms      float64 `json:"p50_ms"`
+	P99ms      float64 `json:"p99_ms"`
+}
+
+func main() {
+	conns := flag.Int("c", 64, "concurrent connections")
+	dur := flag.Duration("d", 10*time.Second, "duration of each measurement")
+	path := flag.String("path", "/t/lugano/", "page to measure")
+	flag.Parse()
+	if err := run(*conns, *dur, *path); err != nil {
+		fmt.Fprintln(os.Stderr, "bench-portal:", err)
+		os.Exit(1)
+	}
+}
+
+func run(conns int, dur time.Duration, path string) error {
+	ctx := context.Background()
+	pg, err := pgtest.Start(ctx)
+	if err != nil {
+		return err
+	}
+	defer pg.Stop()
+	tb := &tb{}
+	db := pg.NewDB(tb)
+	defer tb.cleanup()
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	files, _ := filepath.Glob(filepath.Join(root, "tenants", "*.yaml"))
+	for _, f := range files {
+		m, err := tenancy.LoadManifest(f)
+		if err != nil {
+			return err
+		}
+		if _, err := tenancy.Apply(ctx, db.App, passwords{}, m); err != nil {
+			return err
+		}
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
+	srv, err := server.Assemble(ctx, db.App, server.Config{BaseDomain: "localhost"}, log)
+	if err != nil {
+		return err
+	}
+	portalAddr, stopPortal, err := serveApp(srv.App())
+	if err != nil {
+		return err
+	}
+	defer stopPortal()
+
+	// The reference: fiber answering a fixed page of the same size.
+	sample, err := fetch(portalAddr, path)
+	if err != nil {
+		return err
+	}
+	static := fiber.New(fiber.Config{DisableStartupMessage: true})
+	static.Get("/*", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+		return c.Send(sample)
+	})
+	staticAddr, stopStatic, err := serveApp(static)
+	if err != nil {
+		return err
+	}
+	defer stopStatic()
+
+	// Warm both, then measure alternately.
+	_, _ = load(portalAddr, path, conns, time.Second)
+	_, _ = load(staticAddr, path, conns, time.Second)
+	ref, err := load(staticAddr, path, conns, dur)
+	if err != nil {
+		return err
+	}
+	portal, err := load(portalAddr, path, conns, dur)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{
+		"bench":        "portal",
+		"page":         path,
+		"page_bytes":   len(sample),
+		"connections":  conns,
+		"cores":        runtime.NumCPU(),
+		"portal":       portal,
+		"static_fiber": ref,
+		"ratio_rps":    round(portal.Throughput / ref.Throughput),
+		"target":       "ratio_rps >= 0.5 and portal.p99_ms <= 20",
+		"meets_target": portal.Throughput/ref.Throughput >= 0.5 && portal.P99ms <= 20 && portal.Errors == 0,
+	}
+	b, _ := json.Marshal(out)
+	fmt.Println(string(b))
+	return nil
+}
+
+func serveApp(app *fiber.App) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	go func() { _ = app.Listener(ln) }()
+	return ln.Addr().String(), func() { _ = app.Shutdown() }, nil
+}
+
+func fetch(addr, path string) ([]byte, error) {
+	req, res := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(res)
+	req.SetRequestURI("http://" + addr + path)
+	if err := fasthttp.Do(req, res); err != nil {
+		return nil, err
+	}
+	if res.StatusCode() != 200 {
+		return nil, fmt.Errorf("GET %s: status %d", path, res.StatusCode())
+	}
+	return append([]byte(nil), res.Body()...), nil
+}
+
+// load keeps conns connections busy for d, each sending the next request
+// when the previous answer arrives (closed loop), and records latencies.
+func load(addr, path string, conns int, d time.Duration) (result, error) {
+	client := &fasthttp.HostClient{Addr: addr, MaxConns: conns, ReadTimeout: 5 * time.Second}
+	var total, errs atomic.Int64
+	lat := make([][]time.Duration, conns)
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < conns; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			req, res := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseRequest(req)
+			defer fasthttp.ReleaseResponse(res)
+			req.SetRequestURI("http://" + addr + path)
+			req.Header.Set("Accept-Language", "it-IT,it;q=0.9")
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				err := client.Do(req, res)
+				lat[i] = append(lat[i], time.Since(t0))
+				total.Add(1)
+				if err != nil || res.StatusCode() != 200 {
+					errs.Add(1)
+				}
+			}
+		}(i)
+	}
+	wg.Wait()
+	elapsed := time.Since(start).Seconds()
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	if len(all) == 0 {
+		return result{}, fmt.Errorf("no requests completed against %s", addr)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	pct := func(p float64) float64 { return round(float64(all[int(p*float64(len(all)-1))].Microseconds()) / 1000) }
+	return result{Requests: total.Load(), Errors: errs.Load(), Seconds: round(elapsed),
+		Throughput: round(float64(total.Load()) / elapsed), P50ms: pct(0.50), P99ms: pct(0.99)}, nil
+}
+
+func round(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// tb lets the benchmark use pgtest's per-test databases outside a test.
+type tb struct {
+	testing.TB
+	cleanups []func()
+}
+
+func (t *tb) Helper()                           {}
+func (t *tb) Cleanup(f func())                  { t.cleanups = append(t.cleanups, f) }
+func (t *tb) Fatal(args ...any)                 { panic(fmt.Sprint(args...)) }
+func (t *tb) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+func (t *tb) cleanup() {
+	for i := len(t.cleanups) - 1; i >= 0; i-- {
+		t.cleanups[i]()
+	}
+}

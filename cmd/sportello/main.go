@@ -1,0 +1,86 @@
+// Command sportello is the one binary of the platform: it serves the
+// portals, migrates the database, and manages tenants.
+//
+//	sportello serve [--demo]          serve on SPORTELLO_ADDR (127.0.0.1:8080)
+//	sportello migrate                 apply the database migrations
+//	sportello tenant apply -f FILE    create or update tenants from manifests
+//	sportello tenant list [--json]    list tenants
+//	sportello platform-user add ...   create a platform staff account
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: sportello <command> [flags]
+
+commands:
+  serve [--demo]                 serve the portals (the demo also loads tenants/ and
+                                 starts the development identity provider)
+  migrate                        apply the database migrations
+  tenant apply -f FILE|DIR ...   create or update tenants from YAML manifests
+  tenant list [--json]           list the tenants
+  platform-user add --email E --name N
+                                 create a platform staff account (password from
+                                 SPORTELLO_PASSWORD or standard input)
+
+environment: see README.md (SPORTELLO_ADDR, SPORTELLO_DATABASE_URL, ...)
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:])
+	var ue usageError
+	switch {
+	case err == nil:
+	case errors.As(err, &ue):
+		fmt.Fprintf(os.Stderr, "sportello: %v\n\n%s", err, usage)
+		os.Exit(2)
+	default:
+		fmt.Fprintf(os.Stderr, "sportello: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usageError("no command")
+	}
+	env := loadEnv()
+	switch args[0] {
+	case "serve":
+		return serve(ctx, env, args[1:])
+	case "migrate":
+		return migrate(ctx, env)
+	case "tenant":
+		if len(args) < 2 {
+			return usageError("tenant needs a subcommand: apply or list")
+		}
+		switch args[1] {
+		case "apply":
+			return tenantApply(ctx, env, args[2:])
+		case "list":
+			return tenantList(ctx, env, args[2:])
+		}
+		return usageError("unknown tenant subcommand " + args[1])
+	case "platform-user":
+		if len(args) < 2 || args[1] != "add" {
+			return usageError("platform-user needs the subcommand add")
+		}
+		return platformUserAdd(ctx, env, args[2:])
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	return usageError("unknown command " + args[0])
+}

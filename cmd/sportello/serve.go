@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+
+	"github.com/sportello/sportello/core/authn"
+	"github.com/sportello/sportello/core/authn/devidp"
+	"github.com/sportello/sportello/core/server"
+	"github.com/sportello/sportello/core/tenancy"
+)
+
+// Demo platform account, created by `serve --demo` only.
+const (
+	demoPlatformEmail    = "platform@sportello.example"
+	demoPlatformPassword = "demo-platform"
+)
+
+func newLogger(e env) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(e.logLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if e.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+func serve(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	demo := fs.Bool("demo", false, "load the demo tenants and start the development identity provider")
+	if err := fs.Parse(args); err != nil {
+		return usageError(err.Error())
+	}
+	log := newLogger(e)
+	d, err := openDatabase(ctx, e, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	db := d.App
+
+	var manifests []*tenancy.Manifest
+	if *demo {
+		if manifests, err = applyDir(ctx, e, db, e.tenantsDir, log); err != nil {
+			return err
+		}
+		if err := ensurePlatformUser(ctx, db, demoPlatformEmail, "Platform staff (demo)", demoPlatformPassword); err != nil {
+			return err
+		}
+	}
+
+	devIssuer := e.devIssuer
+	if *demo && devIssuer == "" {
+		devIssuer = "http://" + strings.Replace(e.devIdPAddr, "127.0.0.1", "localhost", 1)
+	}
+	if devIssuer != "" {
+		stopIdP, err := startDevIdP(e.devIdPAddr, devIssuer, log)
+		if err != nil {
+			return err
+		}
+		defer stopIdP()
+	}
+
+	srv, err := server.Assemble(ctx, db, server.Config{
+		BaseDomain:    e.baseDomain,
+		DevIssuer:     devIssuer,
+		SecureCookies: e.secureCookies,
+	}, log)
+	if err != nil {
+		return err
+	}
+	go srv.Tenants.Listen(ctx, log, time.Minute)
+	go purgeLoop(ctx, srv.Auth, log)
+
+	ln, err := net.Listen("tcp", e.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (set SPORTELLO_ADDR to use another address)", e.addr, err)
+	}
+	printWelcome(e, srv.Tenants, manifests, devIssuer)
+	err = srv.Serve(ctx, ln, 20*time.Second)
+	log.Info("stopped")
+	return err
+}
+
+// purgeLoop removes expired sessions and login-flow state.
+func purgeLoop(ctx context.Context, auth *authn.Authenticator, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := auth.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("purge expired sessions", "err", err)
+			}
+		}
+	}
+}
+
+func startDevIdP(addr, issuer string, log *slog.Logger) (func(), error) {
+	idp, err := devidp.New(issuer, devidp.Options{AcceptAnyClient: true})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("development identity provider on %s: %w (set SPORTELLO_DEV_IDP_ADDR)", addr, err)
+	}
+	hs := &http.Server{Handler: idp, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("development identity provider", "err", err)
+		}
+	}()
+	log.Info("development identity provider", "issuer", issuer)
+	return func() { _ = hs.Close() }, nil
+}
+
+func printWelcome(e env, tenants *tenancy.Registry, manifests []*tenancy.Manifest, devIssuer string) {
+	host := e.addr
+	if h, port, err := net.SplitHostPort(e.addr); err == nil && (h == "127.0.0.1" || h == "" || h == "0.0.0.0") {
+		host = "localhost:" + port
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nSportello is serving on http://%s\n\nPortals:\n", host)
+	for _, t := range tenants.List() {
+		fmt.Fprintf(&b, "  %-28s http://%s/t/%s/   (also http://%s.%s)\n", t.Name, host, t.Slug, t.Slug, host)
+	}
+	if len(manifests) > 0 {
+		fmt.Fprintf(&b, "\nDemo logins (staff: <portal>/login; platform console: http://%s/platform):\n", host)
+		fmt.Fprintf(&b, "  %-28s %s / %s\n", "platform", demoPlatformEmail, demoPlatformPassword)
+		sort.Slice(manifests, func(i, j int) bool { return manifests[i].Slug < manifests[j].Slug })
+		for _, m := range manifests {
+			for _, s := range m.Staff {
+				if s.Password != "" {
+					fmt.Fprintf(&b, "  %-28s %s / %s  (%s)\n", m.Slug, s.Email, s.Password, strings.Join(s.Roles, ", "))
+				}
+			}
+		}
+	}
+	if devIssuer != "" {
+		fmt.Fprintf(&b, "\nCitizens: \"Entra con SPID / CIE\" on a portal's login page opens the development\nidentity provider (%s); pick a demo citizen there.\n", devIssuer)
+	}
+	fmt.Fprintf(&b, "\nMetrics: http://%s/metrics   Health: http://%s/readyz   Stop: Ctrl-C\n", host, host)
+	fmt.Fprint(os.Stdout, b.String())
+}
+
+// manifestFiles expands files and directories into YAML files.
+func manifestFiles(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		matches, _ := filepath.Glob(filepath.Join(p, "*.yaml"))
+		out = append(out, matches...)
+	}
+	return out, nil
+}

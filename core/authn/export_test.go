@@ -1,0 +1,8 @@
+package authn
+
+// Internals the tests of package authn_test look at.
+var (
+	DummyHash      = dummyHash
+	PasswordParams = passwordParams
+	NeedsRehash    = needsRehash
+)

@@ -1,0 +1,60 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/sportello/sportello/core/authn"
+	"github.com/sportello/sportello/core/authz"
+	"github.com/sportello/sportello/core/i18n"
+	"github.com/sportello/sportello/core/store"
+	"github.com/sportello/sportello/core/tenancy"
+	"github.com/sportello/sportello/web"
+)
+
+// Assemble builds a Server and all its collaborators on db: the one wiring
+// shared by `sportello serve`, the tests and the benchmarks. The tenant
+// registry is loaded; keeping it fresh (Registry.Listen) is the caller's.
+func Assemble(ctx context.Context, db *store.DB, cfg Config, log *slog.Logger) (*Server, error) {
+	tenants := tenancy.NewRegistry(db, cfg.BaseDomain)
+	if err := tenants.Reload(ctx); err != nil {
+		return nil, err
+	}
+	catalog, err := i18n.New(web.LocalesFS())
+	if err != nil {
+		return nil, err
+	}
+	renderer, err := web.NewRenderer(web.Options{Catalog: catalog})
+	if err != nil {
+		return nil, err
+	}
+	az, err := authz.New(db, authz.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Secret == nil {
+		if cfg.Secret, err = db.Secret(ctx, "csrf", 32); err != nil {
+			return nil, err
+		}
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sportello_tenants", Help: "Tenants served."},
+		func() float64 { return float64(tenants.Len()) }))
+	return New(cfg, Deps{
+		DB:       db,
+		Tenants:  tenants,
+		Portals:  tenancy.NewPortalCache(db, 30*time.Second),
+		Render:   renderer,
+		I18n:     catalog,
+		Authz:    az,
+		Auth:     authn.New(db, time.Now, authn.Options{}),
+		Citizens: authn.NewCitizenLogin(db, time.Now, authn.CitizenLoginOptions{}),
+		Log:      log,
+		Metrics:  reg,
+	}), nil
+}

@@ -1,0 +1,117 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sportello/sportello/core/authn"
+	"github.com/sportello/sportello/core/authz"
+	"github.com/sportello/sportello/core/store"
+	"github.com/sportello/sportello/core/tenancy"
+	"github.com/sportello/sportello/web"
+)
+
+// Errors the handlers return; errorStatus maps them, and every sentinel of
+// the core packages, to an HTTP status in this one place.
+var (
+	errNotFound       = errors.New("not found")
+	errTenantNotFound = errors.New("tenant not found")
+	errForbidden      = errors.New("forbidden")
+	errCSRF           = errors.New("invalid CSRF token")
+	errLoginRequired  = errors.New("login required")
+	errBadInput       = errors.New("invalid input")
+)
+
+// errorStatus maps an error to its HTTP status and the message id shown to
+// the person (translated by the catalogue).
+func errorStatus(err error) (int, string) {
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &fe):
+		switch fe.Code {
+		case fiber.StatusNotFound:
+			return fe.Code, "error.not_found"
+		case fiber.StatusMethodNotAllowed:
+			return fe.Code, "error.method_not_allowed"
+		case fiber.StatusRequestEntityTooLarge:
+			return fe.Code, "error.too_large"
+		case fiber.StatusRequestHeaderFieldsTooLarge, fiber.StatusBadRequest:
+			return fiber.StatusBadRequest, "error.bad_request"
+		case fiber.StatusUnprocessableEntity:
+			return fe.Code, "error.invalid_input"
+		case fiber.StatusTooManyRequests:
+			return fe.Code, "error.too_many"
+		case fiber.StatusServiceUnavailable:
+			return fe.Code, "error.unavailable"
+		}
+		if fe.Code >= 400 && fe.Code < 500 {
+			return fe.Code, "error.bad_request"
+		}
+		return fiber.StatusInternalServerError, "error.internal"
+	case errors.Is(err, errTenantNotFound):
+		return fiber.StatusNotFound, "error.tenant_not_found"
+	case errors.Is(err, errNotFound), errors.Is(err, authz.ErrNotFound), errors.Is(err, store.ErrNoTenant):
+		return fiber.StatusNotFound, "error.not_found"
+	case errors.Is(err, errForbidden):
+		return fiber.StatusForbidden, "error.forbidden"
+	case errors.Is(err, errCSRF):
+		return fiber.StatusForbidden, "error.csrf"
+	case errors.Is(err, errLoginRequired), errors.Is(err, authn.ErrNoSession):
+		return fiber.StatusUnauthorized, "error.login_required"
+	case errors.Is(err, errBadInput), errors.Is(err, authz.ErrInvalidRule), errors.Is(err, tenancy.ErrInvalidManifest):
+		return fiber.StatusUnprocessableEntity, "error.invalid_input"
+	case errors.Is(err, tenancy.ErrConflict):
+		return fiber.StatusConflict, "error.conflict"
+	case errors.Is(err, authn.ErrLoginFailed):
+		return fiber.StatusBadRequest, "error.login_failed"
+	case errors.Is(err, context.DeadlineExceeded):
+		return fiber.StatusServiceUnavailable, "error.unavailable"
+	}
+	return fiber.StatusInternalServerError, "error.internal"
+}
+
+// handleError is fiber's ErrorHandler: every error of every route ends here
+// and becomes a page or a JSON body with the right status.
+func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	status, msgID := errorStatus(err)
+	rs := state(c)
+	log := s.log.With("request_id", rs.requestID, "path", c.Path(), "status", status)
+	if rs.tenant != nil {
+		log = log.With("tenant", rs.tenant.Slug)
+	}
+	if status >= 500 {
+		log.Error("request failed", "err", err)
+	} else {
+		log.Debug("request refused", "err", err)
+	}
+	if status == fiber.StatusUnauthorized && !wantsJSON(c) && c.Method() == fiber.MethodGet {
+		return c.Redirect(s.loginURL(c), fiber.StatusSeeOther)
+	}
+	msg := s.i18n.T(rs.lang, msgID, nil)
+	if wantsJSON(c) {
+		return c.Status(status).JSON(fiber.Map{"error": msg, "code": strings.TrimPrefix(msgID, "error."), "status": status, "request_id": rs.requestID})
+	}
+	p := s.page(c, "error", s.i18n.T(rs.lang, "error.title", map[string]any{"Status": status}))
+	p.Data = web.ErrorData{Status: status, Message: msg}
+	return s.renderStatus(c, status, p)
+}
+
+func wantsJSON(c *fiber.Ctx) bool {
+	if strings.HasPrefix(c.Path(), "/api/") || strings.Contains(c.Path(), "/api/") {
+		return true
+	}
+	accept := c.Get(fiber.HeaderAccept)
+	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
+}
+
+func logAttrs(rs *reqState) []any {
+	attrs := []any{slog.String("request_id", rs.requestID)}
+	if rs.tenant != nil {
+		attrs = append(attrs, slog.String("tenant", rs.tenant.Slug))
+	}
+	return attrs
+}

@@ -1,0 +1,143 @@
+// Package server is the HTTP layer: it resolves the tenant, the person and
+// their rights for every request, and hands the work to the core packages.
+// Handlers are thin; the status of every error is decided in errors.go.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sportello/sportello/core/authn"
+	"github.com/sportello/sportello/core/authz"
+	"github.com/sportello/sportello/core/i18n"
+	"github.com/sportello/sportello/core/store"
+	"github.com/sportello/sportello/core/tenancy"
+	"github.com/sportello/sportello/web"
+)
+
+// Config is what an operator sets.
+type Config struct {
+	// BaseDomain: "{slug}.{BaseDomain}" is a tenant's host.
+	BaseDomain string
+	// DevIssuer is the development identity provider's URL; tenants whose
+	// citizen login names the issuer "dev" use it. Empty turns it off.
+	DevIssuer string
+	// SecureCookies marks cookies Secure; on whenever served over HTTPS.
+	SecureCookies bool
+	// BodyLimit bounds a request body in bytes.
+	BodyLimit int
+	// Secret signs CSRF tokens; all instances of a deployment share it.
+	Secret []byte
+}
+
+// Deps are the server's collaborators, built by the caller.
+type Deps struct {
+	DB       *store.DB
+	Tenants  *tenancy.Registry
+	Portals  *tenancy.PortalCache
+	Render   *web.Renderer
+	I18n     *i18n.Catalog
+	Authz    *authz.Authorizer
+	Auth     *authn.Authenticator
+	Citizens *authn.CitizenLogin
+	Log      *slog.Logger
+	Metrics  *prometheus.Registry
+}
+
+// Server is the Sportello HTTP application.
+type Server struct {
+	Deps
+	cfg     Config
+	log     *slog.Logger
+	i18n    *i18n.Catalog
+	app     *fiber.App
+	metrics *httpMetrics
+}
+
+// New builds the application and its routes.
+func New(cfg Config, d Deps) *Server {
+	if cfg.BodyLimit == 0 {
+		cfg.BodyLimit = 1 << 20
+	}
+	s := &Server{Deps: d, cfg: cfg, log: d.Log, i18n: d.I18n}
+	s.metrics = newHTTPMetrics(d.Metrics)
+	s.app = fiber.New(fiber.Config{
+		AppName:               "sportello",
+		ErrorHandler:          s.handleError,
+		BodyLimit:             cfg.BodyLimit,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		DisableStartupMessage: true,
+		ReadBufferSize:        16 << 10,
+	})
+	s.routes()
+	return s
+}
+
+// App exposes the fiber application, for tests and benchmarks.
+func (s *Server) App() *fiber.App { return s.app }
+
+func (s *Server) routes() {
+	app := s.app
+	app.Use(s.recoverPanics, s.begin, s.securityHeaders)
+
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+	app.Get("/metrics", s.metricsHandler())
+	app.Use("/static", filesystem.New(filesystem.Config{
+		Root:   http.FS(web.StaticFS()),
+		MaxAge: 3600,
+	}))
+
+	app.Use(s.resolveTenant, s.language, s.loadSession, s.csrf)
+
+	platform := app.Group("/platform")
+	platform.Get("/", s.platformHome)
+	platform.Get("/login", s.platformLoginForm)
+	platform.Post("/login", s.platformLogin)
+	platform.Post("/logout", s.platformLogout)
+
+	// A tenant's pages answer both under its own host and under /t/{slug}.
+	s.tenantRoutes(app.Group("/t/:tenant"))
+	s.tenantRoutes(app)
+
+	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+func (s *Server) tenantRoutes(r fiber.Router) {
+	r.Get("/", s.home)
+	r.Get("/logo", s.requireTenant, s.logo)
+	r.Get("/login", s.requireTenant, s.loginForm)
+	r.Post("/login", s.requireTenant, s.login)
+	r.Post("/logout", s.requireTenant, s.logout)
+	r.Get("/auth/citizen", s.requireTenant, s.citizenLoginStart)
+	r.Get("/auth/citizen/callback", s.requireTenant, s.citizenLoginFinish)
+	r.Get("/profile", s.requireTenant, s.require("profile", "read"), s.profile)
+	r.Get("/backoffice", s.requireTenant, s.require("backoffice/home", "read"), s.backoffice)
+	r.Get("/admin/policies", s.requireTenant, s.require("admin/policies", "read"), s.policies)
+	r.Post("/admin/policies", s.requireTenant, s.require("admin/policies", "write"), s.addPolicy)
+	r.Post("/admin/policies/:id/delete", s.requireTenant, s.require("admin/policies", "write"), s.removePolicy)
+}
+
+// Serve serves on ln until ctx ends, then stops accepting connections and
+// lets the requests in flight finish (up to grace).
+func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.app.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	return s.app.ShutdownWithContext(sctx)
+}

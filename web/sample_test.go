@@ -1,0 +1,85 @@
+package web
+
+import "time"
+
+// samplePages returns one filled Page per template (and a few variants),
+// keyed by a label; the tests render them all.
+func samplePages() map[string]*Page {
+	langs := []LangLink{
+		{Code: "it", Label: "Italiano", URL: "/t/lugano/?lang=it", Active: true},
+		{Code: "de", Label: "Deutsch", URL: "/t/lugano/?lang=de"},
+	}
+	town := &Tenant{
+		Slug:         "lugano",
+		Name:         "Città di Lugano",
+		Region:       Link{Label: "Repubblica e Cantone Ticino", URL: "https://www.ti.ch"},
+		LogoURL:      "logo?v=3",
+		PrimaryColor: "#a3151b",
+		Contacts: Contacts{
+			Address: "Piazza della Riforma 1, 6900 Lugano",
+			Phone:   "+41 58 866 11 11",
+			Email:   "info@lugano.example",
+			PEC:     "protocollo@pec.lugano.example",
+		},
+		Social: []Link{
+			{Label: "Facebook", URL: "https://www.facebook.com/cittadilugano"},
+			{Label: "Instagram", URL: "https://www.instagram.com/cittadilugano"},
+		},
+		FooterLinks: []Link{{Label: "Amministrazione trasparente", URL: "https://www.lugano.ch"}},
+		Services: []Service{
+			{ID: "appointments", Name: "Prenota un appuntamento", Description: "Scegli ufficio, giorno e ora: ricevi la conferma via e-mail.", URL: "/t/lugano/servizi/appointments"},
+			{ID: "helpdesk", Name: "Segnala un disservizio", Description: "Buche, illuminazione, rifiuti: segnala un problema e seguine la soluzione.", URL: "/t/lugano/servizi/helpdesk"},
+			{ID: "roombooking", Name: "Prenota una sala", Description: "Sale civiche e palestre per associazioni e privati.", URL: "/t/lugano/servizi/roombooking"},
+			{ID: "consultation", Name: "Parla con un operatore", Description: "Videochiamata, telefonata o chat con l'ufficio competente.", URL: "/t/lugano/servizi/consultation"},
+		},
+		Offices: []Office{
+			{Name: "Controllo abitanti", Address: "Via della Posta 8, 6900 Lugano", Phone: "+41 58 866 60 00", Email: "abitanti@lugano.example",
+				Hours: []string{"Lunedì–venerdì 08:30–12:00", "Lunedì, mercoledì 14:00–16:30"}},
+			{Name: "Ufficio tecnico", Address: "Via Trevano 55, 6900 Lugano", Email: "tecnico@lugano.example",
+				Hours: []string{"Martedì, giovedì 09:00–12:00"}},
+		},
+	}
+	bare := &Tenant{Slug: "nuovo", Name: "Comune di Prova", PrimaryColor: "#ffd700"}
+	staff := &User{Name: "Marco Rezzonico", Email: "sportello@lugano.example", Kind: "staff", Roles: []string{"operator", "office_manager"}}
+	admin := &User{Name: "Chiara Bernasconi", Email: "admin@lugano.example", Kind: "staff", Roles: []string{"tenant_admin"}}
+	citizen := &User{Name: "Anna Rossi", Email: "anna.rossi@example.org", Kind: "citizen", FiscalCode: "RSSNNA80A41F205X"}
+	tp := func(name, title string, u *User, data any) *Page {
+		return &Page{Name: name, Lang: "it", Languages: langs, Tenant: town, Base: "/t/lugano", CSRF: "csrf-token-123",
+			User: u, Title: title, RequestID: "req-7f3a9c", Data: data}
+	}
+	received := time.Date(2025, time.March, 3, 9, 15, 0, 0, time.UTC)
+	pages := map[string]*Page{
+		"home":        tp("home", "", nil, nil),
+		"home-titled": tp("home", "Città di Lugano", nil, nil),
+		"home-empty":  {Name: "home", Lang: "it", Tenant: bare, Base: "/t/nuovo", Data: &HomeData{Intro: "Benvenuti nel nuovo portale."}},
+		"home-de":     {Name: "home", Lang: "de", Languages: langs, Tenant: town, Base: "/t/lugano", User: staff},
+		"error":       tp("error", "", nil, ErrorData{Status: 404}),
+		"error-msg":   tp("error", "", nil, &ErrorData{Status: 503, Message: "Il servizio Prenotazioni si sta riavviando."}),
+		"login": tp("login", "Accedi", nil, &LoginData{Email: "sportello@lugano.example", Error: "E-mail o password non corretti.",
+			CitizenLoginURL: "/t/lugano/auth/citizen", Next: "/t/lugano/backoffice"}),
+		"login-staff":      tp("login", "Accedi", nil, &LoginData{}),
+		"profile":          tp("profile", "Profilo", citizen, nil),
+		"profile-staff":    tp("profile", "Profilo", staff, &ProfileData{Offices: []string{"Controllo abitanti"}}),
+		"backoffice":       tp("backoffice", "Back office", staff, &BackofficeData{Offices: []string{"Controllo abitanti"}, Queue: []QueueItem{{Ref: "PR-2025-00042", Title: "Cambio di indirizzo", Service: "Controllo abitanti", Status: "Nuova", Received: received, URL: "/t/lugano/backoffice/requests/42"}, {Ref: "PR-2025-00043", Title: "Lampione spento in via Nassa", Service: "Segnalazioni", Status: "In lavorazione", Received: received.Add(26 * time.Hour)}}}),
+		"backoffice-empty": tp("backoffice", "Back office", staff, &BackofficeData{}),
+		"admin_policies": tp("admin_policies", "Regole", admin, PoliciesData{
+			Rules:   []PolicyRule{{ID: 7, Role: "operator", Object: "admin/offices", Action: "read"}, {ID: 9, Role: "office_manager", Object: "admin/services", Action: "read"}},
+			Roles:   []string{"operator", "office_manager"},
+			Objects: []string{"admin/offices", "admin/services"},
+			Actions: []string{"read", "write"},
+			Form:    PolicyForm{Role: "operator", Action: "write"},
+			Errors:  FieldErrors{"object": "Indica un oggetto valido.", "": "La regola non è stata aggiunta: correggi i campi segnalati."},
+		}),
+		"admin_policies-empty": tp("admin_policies", "Regole", admin, &PoliciesData{Actions: []string{"read", "write"}}),
+		"platform_login":       {Name: "platform_login", Lang: "it", CSRF: "csrf-token-123", Title: "Console", Data: &LoginData{}},
+		"platform_home": {Name: "platform_home", Lang: "en", CSRF: "csrf-token-123", Title: "Console",
+			User: &User{Name: "Platform Staff", Email: "ops@sportello.example", Kind: "platform", Roles: []string{"platform_admin"}},
+			Data: &PlatformData{Tenants: []TenantSummary{
+				{Slug: "lugano", Name: "Città di Lugano", Domains: []string{"lugano.sportello.example"}, Languages: []string{"it", "de"}, URL: "/t/lugano/"},
+				{Slug: "trezzo-sull-adda", Name: "Comune di Trezzo sull'Adda", Languages: []string{"it"}, URL: "/t/trezzo-sull-adda/"},
+				{Slug: "venezia", Name: "Comune di Venezia", Domains: []string{"venezia.sportello.example", "servizi.comune.venezia.example"}, Languages: []string{"it", "en", "de"}, URL: "/t/venezia/"},
+			}}},
+		"platform_home-empty": {Name: "platform_home", Lang: "de", Data: &PlatformData{}},
+	}
+	return pages
+}
