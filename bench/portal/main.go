@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -36,6 +37,9 @@ type passwords struct{}
 func (passwords) Hash(p string) (string, error) { return authn.HashPassword(p) }
 func (passwords) Verify(p, h string) bool       { ok, err := authn.VerifyPassword(p, h); return err == nil && ok }
 
+// profile names the CPU profile file; "" for none.
+var profile string
+
 type result struct {
 	Requests   int64   `json:"requests"`
 	Errors     int64   `json:"errors"`
@@ -49,7 +53,9 @@ func main() {
 	conns := flag.Int("c", 64, "concurrent connections")
 	dur := flag.Duration("d", 10*time.Second, "duration of each measurement")
 	path := flag.String("path", "/t/lugano/", "page to measure")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the portal measurement to this file")
 	flag.Parse()
+	profile = *cpuprofile
 	if err := run(*conns, *dur, *path); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-portal:", err)
 		os.Exit(1)
@@ -114,7 +120,18 @@ func run(conns int, dur time.Duration, path string) error {
 	if err != nil {
 		return err
 	}
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	portal, err := load(portalAddr, path, conns, dur)
+	pprof.StopCPUProfile()
 	if err != nil {
 		return err
 	}

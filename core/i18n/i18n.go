@@ -15,6 +15,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
@@ -117,19 +118,50 @@ func Match(acceptLanguage string, offered []string) string {
 	if len(offered) == 0 {
 		return Default
 	}
+	return matchWith(newMatcher(offered), acceptLanguage, offered)
+}
+
+func newMatcher(offered []string) language.Matcher {
 	tags := make([]language.Tag, len(offered))
 	for i, o := range offered {
 		tags[i] = language.Make(o)
 	}
+	return language.NewMatcher(tags)
+}
+
+func matchWith(m language.Matcher, acceptLanguage string, offered []string) string {
 	want, _, err := language.ParseAcceptLanguage(acceptLanguage)
 	if err != nil || len(want) == 0 {
 		return offered[0]
 	}
-	_, i, conf := language.NewMatcher(tags).Match(want...)
+	_, i, conf := m.Match(want...)
 	if conf == language.No {
 		return offered[0]
 	}
 	return offered[i]
+}
+
+// Matchers is Match with a matcher kept per set of offered languages:
+// building one costs more than serving a cached page, and thousands of
+// towns share a handful of language sets. The zero value is ready.
+type Matchers struct {
+	byOffer sync.Map // "it,de" -> language.Matcher
+}
+
+// Match is Match, reusing the matcher of offered.
+func (ms *Matchers) Match(acceptLanguage string, offered []string) string {
+	if len(offered) == 0 {
+		return Default
+	}
+	if acceptLanguage == "" {
+		return offered[0]
+	}
+	key := strings.Join(offered, ",")
+	m, ok := ms.byOffer.Load(key)
+	if !ok {
+		m, _ = ms.byOffer.LoadOrStore(key, newMatcher(offered))
+	}
+	return matchWith(m.(language.Matcher), acceptLanguage, offered)
 }
 
 // base reduces a language tag to its lower-case base code: "de-CH" → "de".

@@ -237,3 +237,28 @@ func TestFormatHours(t *testing.T) {
 		t.Errorf("WeekdayName(de-CH, Wednesday) = %q", got)
 	}
 }
+
+func TestMatchersAgreeWithMatch(t *testing.T) {
+	var ms Matchers
+	cases := []struct {
+		accept  string
+		offered []string
+	}{
+		{"de-CH,de;q=0.9,en;q=0.5", []string{"it", "de"}},
+		{"en-GB", []string{"it", "de"}},
+		{"en-US,en;q=0.8", []string{"it", "en"}},
+		{"", []string{"it", "en"}},
+		{"garbage;;q=x", []string{"de", "it"}},
+		{"fr", nil},
+	}
+	for _, tc := range cases {
+		for i := 0; i < 2; i++ { // the second time from the cached matcher
+			if got, want := ms.Match(tc.accept, tc.offered), Match(tc.accept, tc.offered); got != want {
+				t.Errorf("Matchers.Match(%q, %v) = %q, Match says %q", tc.accept, tc.offered, got, want)
+			}
+		}
+	}
+	if got := ms.Match("de-CH", []string{"it", "de"}); got != "de" {
+		t.Errorf("de-CH among it, de: %q", got)
+	}
+}

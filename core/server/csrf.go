@@ -35,12 +35,20 @@ func (s *Server) csrf(c *fiber.Ctx) error {
 	}
 	if valid {
 		rs.csrf = strings.Clone(cookie)
-	} else {
+	}
+	return c.Next()
+}
+
+// csrfToken is the visitor's token, issued (with its cookie) the first
+// time a page with a form needs one: pages without forms set no cookie.
+func (s *Server) csrfToken(c *fiber.Ctx) string {
+	rs := state(c)
+	if rs.csrf == "" {
 		rs.csrf = s.newCSRF()
 		c.Cookie(&fiber.Cookie{Name: csrfCookie, Value: rs.csrf, Path: "/", HTTPOnly: true,
 			SameSite: fiber.CookieSameSiteLaxMode, Secure: s.cfg.SecureCookies})
 	}
-	return c.Next()
+	return rs.csrf
 }
 
 func (s *Server) newCSRF() string {

@@ -12,7 +12,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sportello/sportello/core/authn"
-	"github.com/sportello/sportello/core/i18n"
 	"github.com/sportello/sportello/core/tenancy"
 )
 
@@ -162,7 +161,7 @@ func (s *Server) language(c *fiber.Ctx) error {
 		c.Cookie(&fiber.Cookie{Name: langCookie, Value: rs.lang, Path: "/", MaxAge: 365 * 24 * 3600,
 			HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: s.cfg.SecureCookies})
 	} else if !pick(c.Cookies(langCookie)) {
-		rs.lang = strings.Clone(i18n.Match(c.Get(fiber.HeaderAcceptLanguage), offered))
+		rs.lang = strings.Clone(s.matchers.Match(c.Get(fiber.HeaderAcceptLanguage), offered))
 	}
 	return c.Next()
 }

@@ -21,7 +21,7 @@ var languageNames = map[string]string{"it": "Italiano", "de": "Deutsch", "en": "
 // the language switch, the CSRF token and who is signed in.
 func (s *Server) page(c *fiber.Ctx, name, title string) *web.Page {
 	rs := state(c)
-	p := &web.Page{Name: name, Lang: rs.lang, Base: rs.base, CSRF: rs.csrf, Title: title, RequestID: rs.requestID}
+	p := &web.Page{Name: name, Lang: rs.lang, Base: rs.base, CSRF: s.csrfToken(c), Title: title, RequestID: rs.requestID}
 	offered := s.i18n.Languages()
 	if rs.tenant != nil {
 		offered = rs.tenant.Languages
@@ -69,13 +69,17 @@ func (s *Server) renderStatus(c *fiber.Ctx, status int, p *web.Page) error {
 	if err := s.Render.Render(&buf, p); err != nil {
 		return fmt.Errorf("render %s: %w", p.Name, err)
 	}
+	return s.sendPage(c, status, p.Lang, buf.Bytes())
+}
+
+func (s *Server) sendPage(c *fiber.Ctx, status int, lang string, body []byte) error {
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	c.Set(fiber.HeaderContentLanguage, p.Lang)
+	c.Set(fiber.HeaderContentLanguage, lang)
 	// Pages differ by person and language: no shared cache may keep them.
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
 	c.Set(fiber.HeaderVary, "Cookie, Accept-Language")
-	return c.Send(buf.Bytes())
+	return c.Send(body)
 }
 
 // home is a tenant's portal, or on the platform's own host a list of the
@@ -84,6 +88,15 @@ func (s *Server) home(c *fiber.Ctx) error {
 	rs := state(c)
 	if rs.tenant == nil {
 		return s.landing(c)
+	}
+	// Anonymous visitors with at most a language choice share one rendering.
+	var key *pageKey
+	if rs.subject == "" && (len(c.Request().URI().QueryString()) == 0 || c.Query("lang") != "" && c.Request().URI().QueryArgs().Len() == 1) {
+		key = &pageKey{tenantID: rs.tenant.ID, version: rs.tenant.UpdatedAt.UnixNano(), lang: rs.lang,
+			path: c.Path(), query: c.Query("lang")}
+		if body, ok := s.pages.get(*key, func() string { return s.csrfToken(c) }); ok {
+			return s.sendPage(c, fiber.StatusOK, rs.lang, body)
+		}
 	}
 	portal, err := s.Portals.Get(c.UserContext(), rs.tenant)
 	if err != nil {
@@ -103,7 +116,17 @@ func (s *Server) home(c *fiber.Ctx) error {
 		}
 		p.Tenant.Offices = append(p.Tenant.Offices, wo)
 	}
-	return s.render(c, p)
+	if key == nil {
+		return s.render(c, p)
+	}
+	p.CSRF = csrfPlaceholder
+	var buf bytes.Buffer
+	if err := s.Render.Render(&buf, p); err != nil {
+		return fmt.Errorf("render %s: %w", p.Name, err)
+	}
+	body := buf.Bytes()
+	s.pages.put(*key, bytes.Clone(body))
+	return s.sendPage(c, fiber.StatusOK, rs.lang, withCSRF(body, func() string { return s.csrfToken(c) }))
 }
 
 var weekdayOrder = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}

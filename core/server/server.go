@@ -59,6 +59,9 @@ type Server struct {
 	i18n    *i18n.Catalog
 	app     *fiber.App
 	metrics *httpMetrics
+	pages   *pageCache
+	// matchers picks the response language from Accept-Language.
+	matchers i18n.Matchers
 }
 
 // New builds the application and its routes.
@@ -68,6 +71,7 @@ func New(cfg Config, d Deps) *Server {
 	}
 	s := &Server{Deps: d, cfg: cfg, log: d.Log, i18n: d.I18n}
 	s.metrics = newHTTPMetrics(d.Metrics)
+	s.pages = newPageCache(30*time.Second, 20000)
 	s.app = fiber.New(fiber.Config{
 		AppName:               "sportello",
 		ErrorHandler:          s.handleError,

@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -31,7 +32,10 @@ func TestMain(m *testing.M) { pgtest.Run(m, &pg) }
 type passwords struct{}
 
 func (passwords) Hash(p string) (string, error) { return authn.HashPassword(p) }
-func (passwords) Verify(p, h string) bool       { ok, err := authn.VerifyPassword(p, h); return err == nil && ok }
+func (passwords) Verify(p, h string) bool {
+	ok, err := authn.VerifyPassword(p, h)
+	return err == nil && ok
+}
 
 // site is a running Sportello with the demo tenants, served over real
 // HTTP on loopback, with the development identity provider beside it.
@@ -425,4 +429,36 @@ func mustTenant(t *testing.T, s *site, slug string) *tenancy.Tenant {
 		t.Fatalf("no tenant %s", slug)
 	}
 	return tn
+}
+
+func TestCachedHomePageFollowsChangesAndPeople(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	b := s.browser()
+	expect(t, b.get(s.url+"/t/venezia/"), 200, "Comune di Venezia")
+	expect(t, b.get(s.url+"/t/venezia/"), 200, "Comune di Venezia")
+
+	data, err := os.ReadFile("../../tenants/venezia.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := tenancy.ParseManifest("venezia.yaml", []byte(strings.Replace(string(data), "name: Comune di Venezia", "name: Città di Venezia", 1)), "../../tenants")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tenancy.Apply(ctx, s.db.App, passwords{}, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.srv.Tenants.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, b.get(s.url+"/t/venezia/"), 200, "Città di Venezia")
+
+	// A signed-in operator gets a page of their own, not the visitors' copy.
+	login := s.url + "/t/venezia/login"
+	expect(t, b.form(login, login, url.Values{"email": {"urp@venezia.example"}, "password": {"demo-venezia"}}), 303)
+	expect(t, b.get(s.url+"/t/venezia/"), 200, "Giorgio Favaro")
+	if r := s.browser().get(s.url + "/t/venezia/"); strings.Contains(r.body, "Giorgio Favaro") {
+		t.Fatal("an anonymous visitor saw the operator's page")
+	}
 }
