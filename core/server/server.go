@@ -96,9 +96,10 @@ func (s *Server) routes() {
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
 	app.Get("/metrics", s.metricsHandler())
+	// Asset URLs carry a content hash (?v=), so browsers may keep them.
 	app.Use("/static", filesystem.New(filesystem.Config{
 		Root:   http.FS(web.StaticFS()),
-		MaxAge: 3600,
+		MaxAge: 365 * 24 * 3600,
 	}))
 
 	app.Use(s.resolveTenant, s.language, s.loadSession, s.csrf)

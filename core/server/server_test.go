@@ -462,3 +462,53 @@ func TestCachedHomePageFollowsChangesAndPeople(t *testing.T) {
 		t.Fatal("an anonymous visitor saw the operator's page")
 	}
 }
+
+// Odd and hostile requests get a 4xx, never a 500.
+func TestHostileRequestsNeverFail(t *testing.T) {
+	s := newSite(t)
+	b := s.browser()
+	staff := s.browser()
+	login := s.url + "/t/lugano/login"
+	expect(t, staff.form(login, login, url.Values{"email": {"admin@lugano.example"}, "password": {"demo-lugano"}}), 303)
+	cases := []struct {
+		who    *browser
+		method string
+		path   string
+		hdr    []string
+	}{
+		{b, "GET", "/t/" + strings.Repeat("a", 3000) + "/", nil},
+		{b, "GET", "/t/lugano/%2e%2e/%2e%2e/etc/passwd", nil},
+		{b, "GET", "/static/../../go.mod", nil},
+		{b, "GET", "/t//", nil},
+		{b, "GET", "/t/lugano/login?next=https://evil.example/", nil},
+		{b, "GET", "/t/lugano/auth/citizen?next=//evil.example", nil},
+		{b, "GET", "/t/lugano/auth/citizen/callback", nil},
+		{b, "GET", "/t/lugano/auth/citizen/callback?error=access_denied", nil},
+		{b, "GET", "/", []string{"Host", "xn--ls8h.localhost"}},
+		{b, "GET", "/", []string{"Host", strings.Repeat("x", 300) + ".localhost"}},
+		{b, "GET", "/t/lugano/?lang=" + strings.Repeat("x", 500), nil},
+		{b, "GET", "/t/lugano/", []string{"Accept-Language", strings.Repeat("de;q=0.5,", 400)}},
+		{b, "GET", "/t/lugano/", []string{"Cookie", "sportello_session=" + strings.Repeat("A", 3000)}},
+		{b, "GET", "/t/lugano/", []string{"X-Request-ID", "<script>"}},
+		{b, "DELETE", "/t/lugano/", nil},
+		{b, "PUT", "/t/lugano/login", nil},
+		{staff, "POST", "/t/lugano/admin/policies/abc/delete", nil},
+		{staff, "POST", "/t/lugano/admin/policies/99999/delete", nil},
+		{staff, "POST", "/t/lugano/admin/policies/-1/delete", nil},
+		{staff, "GET", "/t/venezia/admin/policies", nil},
+	}
+	for _, tc := range cases {
+		var form url.Values
+		if tc.method == "POST" {
+			tok := csrfField.FindStringSubmatch(tc.who.get(s.url + "/t/lugano/admin/policies").body)
+			form = url.Values{"_csrf": {tok[1]}}
+		}
+		r := tc.who.do(tc.method, s.url+tc.path, form, tc.hdr...)
+		if r.status >= 500 || r.status < 200 {
+			t.Errorf("%s %.80s %v: status %d", tc.method, tc.path, tc.hdr, r.status)
+		}
+		if loc := r.header.Get("Location"); strings.Contains(loc, "evil.example") {
+			t.Errorf("%s %.80s: open redirect to %s", tc.method, tc.path, loc)
+		}
+	}
+}
