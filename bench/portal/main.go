@@ -35,7 +35,10 @@ import (
 type passwords struct{}
 
 func (passwords) Hash(p string) (string, error) { return authn.HashPassword(p) }
-func (passwords) Verify(p, h string) bool       { ok, err := authn.VerifyPassword(p, h); return err == nil && ok }
+func (passwords) Verify(p, h string) bool {
+	ok, err := authn.VerifyPassword(p, h)
+	return err == nil && ok
+}
 
 // profile names the CPU profile file; "" for none.
 var profile string

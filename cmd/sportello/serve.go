@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/sportello/sportello/core/authn"
 	"github.com/sportello/sportello/core/authn/devidp"
 	"github.com/sportello/sportello/core/server"
