@@ -32,14 +32,6 @@ import (
 	"github.com/sportello/sportello/core/tenancy"
 )
 
-type passwords struct{}
-
-func (passwords) Hash(p string) (string, error) { return authn.HashPassword(p) }
-func (passwords) Verify(p, h string) bool {
-	ok, err := authn.VerifyPassword(p, h)
-	return err == nil && ok
-}
-
 // profile names the CPU profile file; "" for none.
 var profile string
 
@@ -85,7 +77,7 @@ func run(conns int, dur time.Duration, path string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tenancy.Apply(ctx, db.App, passwords{}, m); err != nil {
+		if _, err := tenancy.Apply(ctx, db.App, authn.Argon2{}, m); err != nil {
 			return err
 		}
 	}

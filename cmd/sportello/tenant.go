@@ -16,15 +16,6 @@ import (
 	"github.com/sportello/sportello/core/tenancy"
 )
 
-// argon2Passwords hands authn's argon2id hashing to tenancy.
-type argon2Passwords struct{}
-
-func (argon2Passwords) Hash(p string) (string, error) { return authn.HashPassword(p) }
-func (argon2Passwords) Verify(p, hash string) bool {
-	ok, err := authn.VerifyPassword(p, hash)
-	return err == nil && ok
-}
-
 type stringList []string
 
 func (l *stringList) String() string     { return strings.Join(*l, ",") }
@@ -57,7 +48,7 @@ func tenantApply(ctx context.Context, e env, args []string) error {
 	}
 	defer d.Close()
 	for _, m := range manifests {
-		res, err := tenancy.Apply(ctx, d.App, argon2Passwords{}, m)
+		res, err := tenancy.Apply(ctx, d.App, authn.Argon2{}, m)
 		if err != nil {
 			return err
 		}
@@ -96,7 +87,7 @@ func applyDir(ctx context.Context, e env, db *store.DB, dir string, log *slog.Lo
 		return nil, err
 	}
 	for _, m := range manifests {
-		res, err := tenancy.Apply(ctx, db, argon2Passwords{}, m)
+		res, err := tenancy.Apply(ctx, db, authn.Argon2{}, m)
 		if err != nil {
 			return nil, err
 		}
@@ -178,7 +169,7 @@ func ensurePlatformUser(ctx context.Context, db *store.DB, email, name, password
 	email = authn.NormalizeEmail(email)
 	var hash string
 	err := db.NewRaw("SELECT password_hash FROM platform_users WHERE email = ?", email).Scan(ctx, &hash)
-	if err == nil && (argon2Passwords{}).Verify(password, hash) {
+	if err == nil && (authn.Argon2{}).Verify(password, hash) {
 		return nil
 	}
 	if hash, err = authn.HashPassword(password); err != nil {

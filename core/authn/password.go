@@ -69,3 +69,16 @@ func (a *Authenticator) verify(ctx context.Context, password, hash string) (bool
 	defer func() { <-a.hashSlots }()
 	return VerifyPassword(password, hash)
 }
+
+// Argon2 is HashPassword and VerifyPassword as a value, for code that is
+// handed a hasher (tenancy.Apply writes staff accounts with it).
+type Argon2 struct{}
+
+// Hash is HashPassword.
+func (Argon2) Hash(password string) (string, error) { return HashPassword(password) }
+
+// Verify reports whether password matches hash; a malformed hash matches nothing.
+func (Argon2) Verify(password, hash string) bool {
+	ok, err := VerifyPassword(password, hash)
+	return err == nil && ok
+}

@@ -29,14 +29,6 @@ var pg *pgtest.Server
 
 func TestMain(m *testing.M) { pgtest.Run(m, &pg) }
 
-type passwords struct{}
-
-func (passwords) Hash(p string) (string, error) { return authn.HashPassword(p) }
-func (passwords) Verify(p, h string) bool {
-	ok, err := authn.VerifyPassword(p, h)
-	return err == nil && ok
-}
-
 // site is a running Sportello with the demo tenants, served over real
 // HTTP on loopback, with the development identity provider beside it.
 type site struct {
@@ -58,7 +50,7 @@ func newSite(t *testing.T) *site {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := tenancy.Apply(ctx, db.App, passwords{}, m); err != nil {
+		if _, err := tenancy.Apply(ctx, db.App, authn.Argon2{}, m); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -446,7 +438,7 @@ func TestCachedHomePageFollowsChangesAndPeople(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tenancy.Apply(ctx, s.db.App, passwords{}, m); err != nil {
+	if _, err := tenancy.Apply(ctx, s.db.App, authn.Argon2{}, m); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.srv.Tenants.Reload(ctx); err != nil {
