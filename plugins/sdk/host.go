@@ -1,0 +1,181 @@
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/sportello/sportello/plugins/sdk/pb"
+)
+
+// Host is the Host API as a plugin sees it during one request. Every call
+// acts in that request's tenant, on behalf of its actor; there is no way to
+// name another tenant.
+type Host interface {
+	CreateDossier(ctx context.Context, d NewDossier) (*pb.Dossier, error)
+	GetDossier(ctx context.Context, id int64) (*pb.Dossier, error)
+	ListDossiers(ctx context.Context, status string, limit int) ([]*pb.Dossier, error)
+	SetDossierStatus(ctx context.Context, id int64, status, note string) (*pb.Dossier, error)
+
+	Reserve(ctx context.Context, r NewReservation) (*pb.Reservation, error)
+	CancelReservation(ctx context.Context, id int64) (*pb.Reservation, error)
+
+	// GetSetting decodes the tenant's value of key into v and reports
+	// whether there was one.
+	GetSetting(ctx context.Context, key string, v any) (bool, error)
+	PutSetting(ctx context.Context, key string, v any) error
+
+	Notify(ctx context.Context, n Notification) (int64, error)
+	CreatePayment(ctx context.Context, p NewPayment) (*pb.Payment, error)
+	Audit(ctx context.Context, action, object string, details any) error
+}
+
+// NewDossier opens a dossier for the request's citizen.
+type NewDossier struct {
+	Title   string
+	Data    any
+	Status  string // default "submitted"
+	Channel string // default "web"
+}
+
+// NewReservation holds or books a resource for a time range.
+type NewReservation struct {
+	Resource    string
+	Start, End  time.Time
+	HoldMinutes int // 0 confirms at once
+	DossierID   int64
+}
+
+// Notification is a message to a person; To "" means the request's actor.
+type Notification struct {
+	Channel string // "email" or "sms"
+	To      string
+	Subject string
+	Body    string
+}
+
+// NewPayment asks the citizen to pay.
+type NewPayment struct {
+	AmountCents int64
+	Currency    string // default "EUR"
+	Reason      string
+	DossierID   int64
+}
+
+// hostClient is Host over gRPC, stamping every call with the request's
+// call token.
+type hostClient struct {
+	api   pb.HostAPIClient
+	token string
+}
+
+var _ Host = (*hostClient)(nil)
+
+func (h *hostClient) ctx(ctx context.Context) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, CallTokenKey, h.token)
+}
+
+// hostErr turns a gRPC status into a *HostError the plugin can test.
+func hostErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if s, ok := status.FromError(err); ok {
+		return &HostError{Code: s.Code(), Msg: s.Message()}
+	}
+	return err
+}
+
+func marshal(v any) ([]byte, error) {
+	if v == nil {
+		return nil, nil
+	}
+	if raw, ok := v.(json.RawMessage); ok {
+		return raw, nil
+	}
+	return json.Marshal(v)
+}
+
+func (h *hostClient) CreateDossier(ctx context.Context, d NewDossier) (*pb.Dossier, error) {
+	data, err := marshal(d.Data)
+	if err != nil {
+		return nil, err
+	}
+	out, err := h.api.CreateDossier(h.ctx(ctx), &pb.CreateDossierRequest{Title: d.Title, DataJson: data, Status: d.Status, Channel: d.Channel})
+	return out, hostErr(err)
+}
+
+func (h *hostClient) GetDossier(ctx context.Context, id int64) (*pb.Dossier, error) {
+	out, err := h.api.GetDossier(h.ctx(ctx), &pb.GetDossierRequest{Id: id})
+	return out, hostErr(err)
+}
+
+func (h *hostClient) ListDossiers(ctx context.Context, status string, limit int) ([]*pb.Dossier, error) {
+	out, err := h.api.ListDossiers(h.ctx(ctx), &pb.ListDossiersRequest{Status: status, Limit: int32(limit)})
+	if err != nil {
+		return nil, hostErr(err)
+	}
+	return out.GetDossiers(), nil
+}
+
+func (h *hostClient) SetDossierStatus(ctx context.Context, id int64, status, note string) (*pb.Dossier, error) {
+	out, err := h.api.SetDossierStatus(h.ctx(ctx), &pb.SetDossierStatusRequest{Id: id, Status: status, Note: note})
+	return out, hostErr(err)
+}
+
+func (h *hostClient) Reserve(ctx context.Context, r NewReservation) (*pb.Reservation, error) {
+	out, err := h.api.Reserve(h.ctx(ctx), &pb.ReserveRequest{Resource: r.Resource, StartUnix: r.Start.Unix(),
+		EndUnix: r.End.Unix(), HoldMinutes: int32(r.HoldMinutes), DossierId: r.DossierID})
+	return out, hostErr(err)
+}
+
+func (h *hostClient) CancelReservation(ctx context.Context, id int64) (*pb.Reservation, error) {
+	out, err := h.api.CancelReservation(h.ctx(ctx), &pb.CancelReservationRequest{Id: id})
+	return out, hostErr(err)
+}
+
+func (h *hostClient) GetSetting(ctx context.Context, key string, v any) (bool, error) {
+	out, err := h.api.GetSetting(h.ctx(ctx), &pb.GetSettingRequest{Key: key})
+	if err != nil {
+		return false, hostErr(err)
+	}
+	if !out.GetFound() {
+		return false, nil
+	}
+	return true, json.Unmarshal(out.GetValueJson(), v)
+}
+
+func (h *hostClient) PutSetting(ctx context.Context, key string, v any) error {
+	data, err := marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = h.api.PutSetting(h.ctx(ctx), &pb.PutSettingRequest{Key: key, ValueJson: data})
+	return hostErr(err)
+}
+
+func (h *hostClient) Notify(ctx context.Context, n Notification) (int64, error) {
+	out, err := h.api.Notify(h.ctx(ctx), &pb.NotifyRequest{Channel: n.Channel, To: n.To, Subject: n.Subject, Body: n.Body})
+	if err != nil {
+		return 0, hostErr(err)
+	}
+	return out.GetId(), nil
+}
+
+func (h *hostClient) CreatePayment(ctx context.Context, p NewPayment) (*pb.Payment, error) {
+	out, err := h.api.CreatePayment(h.ctx(ctx), &pb.CreatePaymentRequest{AmountCents: p.AmountCents, Currency: p.Currency,
+		Reason: p.Reason, DossierId: p.DossierID})
+	return out, hostErr(err)
+}
+
+func (h *hostClient) Audit(ctx context.Context, action, object string, details any) error {
+	data, err := marshal(details)
+	if err != nil {
+		return err
+	}
+	_, err = h.api.Audit(h.ctx(ctx), &pb.AuditRequest{Action: action, Object: object, DetailsJson: data})
+	return hostErr(err)
+}
