@@ -136,7 +136,7 @@ func (c *Catalog) Get(ctx context.Context, id string) (*Record, error) {
 // List returns every plugin, by id.
 func (c *Catalog) List(ctx context.Context) ([]*Record, error) {
 	var rows []recordRow
-	if err := c.db.NewRaw("SELECT " + recordColumns + " FROM catalog_plugins ORDER BY id").Scan(ctx, &rows); err != nil {
+	if err := c.db.NewRaw("SELECT "+recordColumns+" FROM catalog_plugins ORDER BY id").Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("list plugins: %w", err)
 	}
 	out := make([]*Record, 0, len(rows))

@@ -210,8 +210,8 @@ func upsertServices(ctx context.Context, tx bun.Tx, tenantID int64, services []M
 		if cfg == nil {
 			cfg = map[string]any{}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tenant_services (tenant_id, service_id, enabled, config) VALUES (?, ?, true, ?)
-			ON CONFLICT (tenant_id, service_id) DO UPDATE SET enabled = true, config = excluded.config`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tenant_services (tenant_id, service_id, enabled, state, config) VALUES (?, ?, true, 'published', ?)
+			ON CONFLICT (tenant_id, service_id) DO UPDATE SET enabled = true, state = 'published', config = excluded.config`,
 			tenantID, s.ID, jsonOf(cfg)); err != nil {
 			return fmt.Errorf("enable service %s: %w", s.ID, err)
 		}

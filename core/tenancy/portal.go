@@ -59,7 +59,7 @@ func LoadPortal(ctx context.Context, db *store.DB, tenantID int64) (*Portal, err
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		srows, err := tx.QueryContext(ctx, "SELECT service_id, config FROM tenant_services WHERE tenant_id = ? AND enabled ORDER BY service_id", tenantID)
+		srows, err := tx.QueryContext(ctx, "SELECT service_id, config FROM tenant_services WHERE tenant_id = ? AND state = 'published' ORDER BY service_id", tenantID)
 		if err != nil {
 			return err
 		}
