@@ -34,5 +34,8 @@ test: $(VENDOR) vet
 bench-portal: $(VENDOR)
 	$(GO) run ./bench/portal
 
+bench-plugin: build
+	$(GO) run ./bench/plugin
+
 clean:
 	rm -rf $(BIN) web/static/vendor

@@ -182,6 +182,10 @@ type PolicyForm struct {
 type PlatformData struct {
 	Tenants []TenantSummary
 	Count   int // tenants on the platform (more than len(Tenants) when paged); 0 means len(Tenants)
+	// Requests and Plugins show on the signed-in console only.
+	Requests []ServiceRequestRow
+	Plugins  []PluginRow
+	Console  bool
 }
 
 // TenantSummary is one row of the platform's tenant list.
@@ -195,3 +199,49 @@ type TenantSummary struct {
 
 // FieldErrors maps a form field's name to its translated error.
 type FieldErrors map[string]string
+
+// Field is one control of a form drawn by the "form_fields" template
+// (templates/form_fields.html). core/forms builds fields from a service's
+// JSON Schema; every text is already translated.
+type Field struct {
+	Name string // posted name: "email", or "address.zip" inside a fieldset
+	// ID is the id of the control; of the fieldset for "radio",
+	// "checkboxes" and "fieldset".
+	ID     string
+	Label  string // the label, or the legend of a group
+	Help   string // help text, "" for none
+	HelpID string // id of the help text, "" when there is none
+	// Widget says how the field is drawn: "input", "textarea", "select",
+	// "radio", "checkbox" (one yes/no box), "checkboxes", "hidden" or
+	// "fieldset" (a group of Children with a legend).
+	Widget string
+	// InputType is the type of an "input": text, email, tel, url, number,
+	// date, time or datetime-local.
+	InputType string
+	// Required marks the field (and, but for checkbox groups, sets the
+	// required attribute); a required "checkbox" must be ticked.
+	Required bool
+	// Hints for the browser, mirroring the schema ("" or 0 for none): the
+	// server validates all the same.
+	Min, Max, Step       string
+	MinLength, MaxLength int
+	Pattern              string // an HTML pattern, anchored as HTML anchors it
+	Autocomplete         string // an autocomplete token ("email", "tel", …)
+	Options              []FieldOption
+	Value                string // the value of an input, textarea, select or hidden field
+	Checked              bool   // a "checkbox" is ticked
+	Error                string // translated, "" when the field is valid
+	ErrorID              string // id of the error message, "" when valid
+	// DescribedBy is the aria-describedby of the control (of the fieldset
+	// for groups): HelpID and ErrorID, space-separated.
+	DescribedBy string
+	Children    []Field // the fields of a "fieldset"
+}
+
+// FieldOption is one choice of a select, radio group or checkbox group.
+type FieldOption struct {
+	Value    string
+	Label    string
+	ID       string // id of the radio or checkbox; "" in a select
+	Selected bool   // selected, or checked
+}

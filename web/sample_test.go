@@ -80,6 +80,39 @@ func samplePages() map[string]*Page {
 				{Slug: "venezia", Name: "Comune di Venezia", Domains: []string{"venezia.sportello.example", "servizi.comune.venezia.example"}, Languages: []string{"it", "en", "de"}, URL: "/t/venezia/"},
 			}}},
 		"platform_home-empty": {Name: "platform_home", Lang: "de", Data: &PlatformData{}},
+		"platform_home-console": {Name: "platform_home", Lang: "it", CSRF: "csrf-token-123", Title: "Console",
+			User: &User{Name: "Platform Staff", Email: "ops@sportello.example", Kind: "platform"},
+			Data: &PlatformData{Console: true,
+				Requests: []ServiceRequestRow{{TenantID: 2, TenantName: "Comune di Trezzo sull'Adda", RequestID: 5, ServiceID: "cemetery",
+					Service: "Concessione cimiteriale", Message: "Vorremmo attivare il servizio da gennaio.", Created: received}},
+				Plugins: []PluginRow{
+					{ID: "cemetery", Version: "1.0.0", SHA256: "a8076d3d28d21e02012b20eaf7dbf75409a6277134439025f282e368e3305abf", Status: "running", PID: 4242},
+					{ID: "helpdesk", Version: "1.0.0", SHA256: "b8076d3d28d21e02012b20eaf7dbf75409a6277134439025f282e368e3305abf", Status: "failed", Reason: "exited 3 times in 10 minutes"},
+				}}},
+		"admin_services": tp("admin_services", "Catalogo", admin, &ServicesData{Services: []CatalogService{
+			{ID: "cemetery", Name: "Concessione cimiteriale", Summary: "Chiedi una concessione.", Category: "servizi-cimiteriali", State: "published", URL: "/t/lugano/admin/services/cemetery"},
+			{ID: "helpdesk", Name: "Segnalazioni", Category: "segnalazioni", URL: "/t/lugano/admin/services/helpdesk"},
+		}}),
+		"admin_services-empty": tp("admin_services", "Catalogo", admin, &ServicesData{}),
+		"admin_service-request": tp("admin_service", "Segnalazioni", admin, &ServiceAdminData{
+			Service: CatalogService{ID: "helpdesk", Name: "Segnalazioni", State: "rejected"}, Reason: "Contratto scaduto.",
+			CanRequest: true, Message: "", Errors: FieldErrors{"message": "Scrivete un messaggio."}}),
+		"admin_service-pending": tp("admin_service", "Segnalazioni", admin, &ServiceAdminData{
+			Service: CatalogService{ID: "helpdesk", Name: "Segnalazioni", State: "requested"}, PendingMessage: "Per favore.", PendingSince: received}),
+		"admin_service-config": tp("admin_service", "Segnalazioni", admin, &ServiceAdminData{
+			Service:      CatalogService{ID: "helpdesk", Name: "Segnalazioni", State: "approved", Version: "1.0.0"},
+			Config:       []Field{{Name: "office_email", ID: "f-office_email", Label: "E-mail dell'ufficio", Widget: "input", InputType: "email", Required: true, Value: "urp@lugano.example"}},
+			CanConfigure: true, CanPublish: true}),
+		"service": tp("service", "Segnalazioni", citizen, &ServicePageData{
+			Service: CatalogService{ID: "helpdesk", Name: "Segnala un disservizio", Summary: "Segnala un problema."},
+			Texts:   ServiceTexts{Audience: "Chi abita nel Comune.", HowTo: "Compila il modulo.", Contacts: "URP"},
+			Actions: []ServiceAction{{ID: "submit", Label: "Invia", Title: "Segnalazione", URL: "/t/lugano/services/helpdesk/submit",
+				Fields: []Field{{Name: "title", ID: "f-title", Label: "Titolo", Widget: "input", InputType: "text", Required: true, Error: "Campo obbligatorio", ErrorID: "f-title-error", DescribedBy: "f-title-error"}},
+				Errors: FieldErrors{"title": "Campo obbligatorio"}}},
+			Result: &ServiceResult{Message: "Segnalazione ricevuta.", DossierNumber: "2026-000042"}}),
+		"service-login": tp("service", "Segnalazioni", nil, &ServicePageData{
+			Service: CatalogService{ID: "helpdesk", Name: "Segnala un disservizio"},
+			Actions: []ServiceAction{{ID: "submit", Label: "Invia", Title: "Segnalazione", LoginURL: "/t/lugano/login?next=x"}}}),
 	}
 	return pages
 }

@@ -7,6 +7,8 @@
 // file in templates/ that defines the blocks "content" (and optionally
 // "title") of the shared layout in templates/layout.html; each page gets its
 // own copy of the layout, so block names never clash between pages.
+// Partials shared by pages (files form_*.html and partials/*.html) are parsed
+// into the layout, hence into every page.
 package web
 
 import (
@@ -31,7 +33,7 @@ import (
 var files embed.FS
 
 // layoutFile is the template file every page is drawn in; every other .html
-// file in templates/ is a page named after the file.
+// file in templates/ is a page named after the file, except the partials.
 const layoutFile = "layout.html"
 
 // ErrUnknownPage is returned by Render for a Page.Name with no template.
@@ -56,6 +58,10 @@ type Options struct {
 	Catalog *i18n.Catalog
 	// StaticURL is the URL path StaticFS is served at; "" means "/static".
 	StaticURL string
+	// Pages adds pages to those of templates/, one file each as there (a
+	// file here replaces a built-in page of the same name). Tests use it to
+	// draw the partials inside a page.
+	Pages fs.FS
 }
 
 // Renderer draws pages. It is safe for concurrent use.
@@ -119,29 +125,58 @@ func NewRenderer(opts Options) (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: parse %s: %w", layoutFile, err)
 	}
-	names, err := fs.Glob(tfs, "*.html")
+	// Shared templates (form_fields.html, …) are parsed along with the
+	// layout, so that every page may use them; they are no pages themselves.
+	partials := map[string]bool{}
+	for _, g := range []string{"form_*.html", "partials/*.html"} {
+		files, err := fs.Glob(tfs, g)
+		if err != nil {
+			return nil, fmt.Errorf("web: list templates: %w", err)
+		}
+		for _, file := range files {
+			if _, err := layout.ParseFS(tfs, file); err != nil {
+				return nil, fmt.Errorf("web: parse %s: %w", file, err)
+			}
+			partials[file] = true
+		}
+	}
+	if err := r.parsePages(layout, tfs, func(file string) bool { return file == layoutFile || partials[file] }); err != nil {
+		return nil, err
+	}
+	if opts.Pages != nil {
+		if err := r.parsePages(layout, opts.Pages, func(string) bool { return false }); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// parsePages adds a page for every .html file at the root of fsys but those
+// skip names, each parsed into its own copy of layout.
+func (r *Renderer) parsePages(layout *template.Template, fsys fs.FS, skip func(file string) bool) error {
+	names, err := fs.Glob(fsys, "*.html")
 	if err != nil {
-		return nil, fmt.Errorf("web: list templates: %w", err)
+		return fmt.Errorf("web: list templates: %w", err)
 	}
 	for _, file := range names {
-		if file == layoutFile {
+		if skip(file) {
 			continue
 		}
 		base, err := layout.Clone()
 		if err != nil {
-			return nil, fmt.Errorf("web: clone layout for %s: %w", file, err)
+			return fmt.Errorf("web: clone layout for %s: %w", file, err)
 		}
-		t, err := base.ParseFS(tfs, file)
+		t, err := base.ParseFS(fsys, file)
 		if err != nil {
-			return nil, fmt.Errorf("web: parse %s: %w", file, err)
+			return fmt.Errorf("web: parse %s: %w", file, err)
 		}
 		if t.Lookup("content") == nil {
-			return nil, fmt.Errorf("web: %s defines no \"content\" block", file)
+			return fmt.Errorf("web: %s defines no \"content\" block", file)
 		}
 		name := strings.TrimSuffix(file, ".html")
 		r.pages[name] = &page{name: name, master: t, free: make(chan *instance, idleInstances)}
 	}
-	return r, nil
+	return nil
 }
 
 // Pages returns the names of the pages this renderer draws, sorted.

@@ -40,7 +40,7 @@ func render(t *testing.T, r *Renderer, p *Page) string {
 
 func TestEveryPageHasASample(t *testing.T) {
 	r := newTestRenderer(t)
-	want := []string{"admin_policies", "backoffice", "error", "home", "login", "platform_home", "platform_login", "profile"}
+	want := []string{"admin_policies", "admin_service", "admin_services", "backoffice", "error", "home", "login", "platform_home", "platform_login", "profile", "service"}
 	if got := r.Pages(); !slices.Equal(got, want) {
 		t.Errorf("Pages() = %v, want %v", got, want)
 	}

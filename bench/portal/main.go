@@ -82,7 +82,7 @@ func run(conns int, dur time.Duration, path string) error {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
-	srv, err := server.Assemble(ctx, db.App, server.Config{BaseDomain: "localhost"}, log)
+	srv, err := server.Assemble(ctx, db.App, server.Config{BaseDomain: "localhost"}, log, nil)
 	if err != nil {
 		return err
 	}

@@ -73,6 +73,8 @@ func run(ctx context.Context, args []string) error {
 			return tenantList(ctx, env, args[2:])
 		}
 		return usageError("unknown tenant subcommand " + args[1])
+	case "plugin":
+		return pluginCommand(ctx, env, args[1:])
 	case "platform-user":
 		if len(args) < 2 || args[1] != "add" {
 			return usageError("platform-user needs the subcommand add")

@@ -16,6 +16,8 @@ import (
 
 	"github.com/sportello/sportello/core/authn"
 	"github.com/sportello/sportello/core/authn/devidp"
+	"github.com/sportello/sportello/core/catalog"
+	"github.com/sportello/sportello/core/pluginhost"
 	"github.com/sportello/sportello/core/server"
 	"github.com/sportello/sportello/core/tenancy"
 )
@@ -72,11 +74,25 @@ func serve(ctx context.Context, e env, args []string) error {
 		defer stopIdP()
 	}
 
+	if *demo {
+		// The demo trusts the plugins it has just built; a real deployment
+		// pins each binary with `sportello plugin register`.
+		if err := registerAll(ctx, catalog.New(db), pluginDir(), log); err != nil {
+			return err
+		}
+	}
+	plugins, err := pluginhost.Launch(ctx, db, pluginhost.Options{Dir: pluginDir(), Log: log})
+	if err != nil {
+		return err
+	}
+	// Stopped after the HTTP server has drained (defers run last-in first-out).
+	defer plugins.Stop()
+
 	srv, err := server.Assemble(ctx, db, server.Config{
 		BaseDomain:    e.baseDomain,
 		DevIssuer:     devIssuer,
 		SecureCookies: e.secureCookies,
-	}, log)
+	}, log, plugins)
 	if err != nil {
 		return err
 	}
@@ -173,4 +189,26 @@ func manifestFiles(paths []string) ([]string, error) {
 		out = append(out, matches...)
 	}
 	return out, nil
+}
+
+// registerAll pins every plugin binary of dir, for the demo.
+func registerAll(ctx context.Context, cat *catalog.Catalog, dir string, log *slog.Logger) error {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		log.Warn("no plugin folder: the catalogue stays as it is (make build puts the plugins there)", "dir", dir)
+		return nil
+	}
+	ids, err := pluginFiles(dir)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		verb, rec, err := registerPlugin(ctx, cat, dir, id)
+		if err != nil {
+			return err
+		}
+		if verb != "unchanged" {
+			log.Info("plugin registered", "plugin", rec.ID, "sha256", rec.SHA256, "as", verb)
+		}
+	}
+	return nil
 }

@@ -39,7 +39,9 @@ type Catalog struct {
 // there is none, when a file does not parse, or when the Italian file is
 // missing (it is the fallback of all the others).
 func New(fsys fs.FS) (*Catalog, error) {
-	names, err := fs.Glob(fsys, "active.*.toml")
+	// active.<lang>.toml holds the site's own texts; <area>.<lang>.toml
+	// files beside it add an area's (catalog.it.toml, …).
+	names, err := fs.Glob(fsys, "*.*.toml")
 	if err != nil {
 		return nil, fmt.Errorf("i18n: list message files: %w", err)
 	}
@@ -66,9 +68,12 @@ func New(fsys fs.FS) (*Catalog, error) {
 		for _, m := range mf.Messages {
 			ids = append(ids, m.ID)
 		}
+		if _, seen := c.ids[lang]; !seen {
+			c.langs = append(c.langs, lang)
+		}
+		ids = append(ids, c.ids[lang]...)
 		slices.Sort(ids)
 		c.ids[lang] = ids
-		c.langs = append(c.langs, lang)
 	}
 	if _, ok := c.ids[Default]; !ok {
 		return nil, fmt.Errorf("i18n: missing the fallback file active.%s.toml", Default)

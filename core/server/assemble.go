@@ -10,7 +10,9 @@ import (
 
 	"github.com/sportello/sportello/core/authn"
 	"github.com/sportello/sportello/core/authz"
+	"github.com/sportello/sportello/core/catalog"
 	"github.com/sportello/sportello/core/i18n"
+	"github.com/sportello/sportello/core/pluginhost"
 	"github.com/sportello/sportello/core/store"
 	"github.com/sportello/sportello/core/tenancy"
 	"github.com/sportello/sportello/web"
@@ -19,16 +21,17 @@ import (
 // Assemble builds a Server and all its collaborators on db: the one wiring
 // shared by `sportello serve`, the tests and the benchmarks. The tenant
 // registry is loaded; keeping it fresh (Registry.Listen) is the caller's.
-func Assemble(ctx context.Context, db *store.DB, cfg Config, log *slog.Logger) (*Server, error) {
+// plugins may be nil: service pages show, and their actions answer 503.
+func Assemble(ctx context.Context, db *store.DB, cfg Config, log *slog.Logger, plugins *pluginhost.Supervisor) (*Server, error) {
 	tenants := tenancy.NewRegistry(db, cfg.BaseDomain)
 	if err := tenants.Reload(ctx); err != nil {
 		return nil, err
 	}
-	catalog, err := i18n.New(web.LocalesFS())
+	messages, err := i18n.New(web.LocalesFS())
 	if err != nil {
 		return nil, err
 	}
-	renderer, err := web.NewRenderer(web.Options{Catalog: catalog})
+	renderer, err := web.NewRenderer(web.Options{Catalog: messages})
 	if err != nil {
 		return nil, err
 	}
@@ -50,8 +53,10 @@ func Assemble(ctx context.Context, db *store.DB, cfg Config, log *slog.Logger) (
 		Tenants:  tenants,
 		Portals:  tenancy.NewPortalCache(db, 30*time.Second),
 		Render:   renderer,
-		I18n:     catalog,
+		I18n:     messages,
 		Authz:    az,
+		Catalog:  catalog.New(db),
+		Plugins:  plugins,
 		Auth:     authn.New(db, time.Now, authn.Options{}),
 		Citizens: authn.NewCitizenLogin(db, time.Now, authn.CitizenLoginOptions{}),
 		Log:      log,

@@ -10,6 +10,8 @@ import (
 
 	"github.com/sportello/sportello/core/authn"
 	"github.com/sportello/sportello/core/authz"
+	"github.com/sportello/sportello/core/catalog"
+	"github.com/sportello/sportello/core/pluginhost"
 	"github.com/sportello/sportello/core/store"
 	"github.com/sportello/sportello/core/tenancy"
 	"github.com/sportello/sportello/web"
@@ -54,7 +56,8 @@ func errorStatus(err error) (int, string) {
 		return fiber.StatusInternalServerError, "error.internal"
 	case errors.Is(err, errTenantNotFound):
 		return fiber.StatusNotFound, "error.tenant_not_found"
-	case errors.Is(err, errNotFound), errors.Is(err, authz.ErrNotFound), errors.Is(err, store.ErrNoTenant):
+	case errors.Is(err, errNotFound), errors.Is(err, authz.ErrNotFound), errors.Is(err, store.ErrNoTenant),
+		errors.Is(err, catalog.ErrNotFound):
 		return fiber.StatusNotFound, "error.not_found"
 	case errors.Is(err, errForbidden):
 		return fiber.StatusForbidden, "error.forbidden"
@@ -64,10 +67,20 @@ func errorStatus(err error) (int, string) {
 		return fiber.StatusUnauthorized, "error.login_required"
 	case errors.Is(err, errBadInput), errors.Is(err, authz.ErrInvalidRule), errors.Is(err, tenancy.ErrInvalidManifest):
 		return fiber.StatusUnprocessableEntity, "error.invalid_input"
-	case errors.Is(err, tenancy.ErrConflict):
+	case errors.Is(err, tenancy.ErrConflict), errors.Is(err, catalog.ErrWrongState):
 		return fiber.StatusConflict, "error.conflict"
 	case errors.Is(err, authn.ErrLoginFailed):
 		return fiber.StatusBadRequest, "error.login_failed"
+	case errors.Is(err, pluginhost.ErrUnavailable), errors.Is(err, pluginhost.ErrFailed):
+		return fiber.StatusServiceUnavailable, "error.unavailable"
+	case errors.Is(err, pluginhost.ErrNotFound), errors.Is(err, pluginhost.ErrMissing):
+		return fiber.StatusNotFound, "error.not_found"
+	case errors.Is(err, pluginhost.ErrInvalid):
+		return fiber.StatusUnprocessableEntity, "error.invalid_input"
+	case errors.Is(err, pluginhost.ErrForbidden):
+		return fiber.StatusForbidden, "error.forbidden"
+	case errors.Is(err, pluginhost.ErrConflict):
+		return fiber.StatusConflict, "error.conflict"
 	case errors.Is(err, context.DeadlineExceeded):
 		return fiber.StatusServiceUnavailable, "error.unavailable"
 	}

@@ -271,11 +271,25 @@ func (s *Server) removePolicy(c *fiber.Ctx) error {
 // Platform console.
 
 func (s *Server) platformHome(c *fiber.Ctx) error {
-	rs := state(c)
-	if rs.platform == nil {
+	if state(c).platform == nil {
 		return c.Redirect("/platform/login", fiber.StatusSeeOther)
 	}
+	return s.renderPlatformHome(c, fiber.StatusOK, "")
+}
+
+func (s *Server) renderPlatformHome(c *fiber.Ctx, status int, errID string) error {
+	rs := state(c)
 	p := s.page(c, "platform_home", s.i18n.T(rs.lang, "platform.title", nil))
-	p.Data = s.tenantList(c)
-	return s.render(c, p)
+	d := s.tenantList(c)
+	if err := s.platformConsole(c, &d); err != nil {
+		return err
+	}
+	p.Data = d
+	switch {
+	case errID != "":
+		p.Flash = s.i18n.T(rs.lang, errID, nil)
+	case c.Query("done") == "decided":
+		p.Flash = s.i18n.T(rs.lang, "platform.decided", nil)
+	}
+	return s.renderStatus(c, status, p)
 }

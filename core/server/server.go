@@ -16,7 +16,9 @@ import (
 
 	"github.com/sportello/sportello/core/authn"
 	"github.com/sportello/sportello/core/authz"
+	"github.com/sportello/sportello/core/catalog"
 	"github.com/sportello/sportello/core/i18n"
+	"github.com/sportello/sportello/core/pluginhost"
 	"github.com/sportello/sportello/core/store"
 	"github.com/sportello/sportello/core/tenancy"
 	"github.com/sportello/sportello/web"
@@ -45,6 +47,9 @@ type Deps struct {
 	Render   *web.Renderer
 	I18n     *i18n.Catalog
 	Authz    *authz.Authorizer
+	Catalog  *catalog.Catalog
+	// Plugins runs the catalogue services; nil answers their actions 503.
+	Plugins  *pluginhost.Supervisor
 	Auth     *authn.Authenticator
 	Citizens *authn.CitizenLogin
 	Log      *slog.Logger
@@ -109,6 +114,7 @@ func (s *Server) routes() {
 	platform.Get("/login", s.platformLoginForm)
 	platform.Post("/login", s.platformLogin)
 	platform.Post("/logout", s.platformLogout)
+	platform.Post("/requests/:tenant/:request/:verdict", s.requirePlatform, s.decideRequest)
 
 	// A tenant's pages answer both under its own host and under /t/{slug}.
 	s.tenantRoutes(app.Group("/t/:tenant"))
@@ -130,6 +136,8 @@ func (s *Server) tenantRoutes(r fiber.Router) {
 	r.Get("/admin/policies", s.requireTenant, s.require("admin/policies", "read"), s.policies)
 	r.Post("/admin/policies", s.requireTenant, s.require("admin/policies", "write"), s.addPolicy)
 	r.Post("/admin/policies/:id/delete", s.requireTenant, s.require("admin/policies", "write"), s.removePolicy)
+	s.catalogRoutes(r)
+	s.serviceRoutes(r)
 }
 
 // Serve serves on ln until ctx ends, then stops accepting connections and

@@ -67,7 +67,7 @@ func newSite(t *testing.T) *site {
 	idpSrv.Start()
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := server.Assemble(ctx, db.App, server.Config{BaseDomain: "sportello.test", DevIssuer: issuer, BodyLimit: 64 << 10}, log)
+	srv, err := server.Assemble(ctx, db.App, server.Config{BaseDomain: "sportello.test", DevIssuer: issuer, BodyLimit: 64 << 10}, log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,28 +15,46 @@ import (
 // acts in that request's tenant, on behalf of its actor; there is no way to
 // name another tenant.
 type Host interface {
+	// CreateDossier opens a dossier of this service, numbered per tenant
+	// and year ("2026-000042"); it belongs to the actor if a citizen.
 	CreateDossier(ctx context.Context, d NewDossier) (*pb.Dossier, error)
+	// GetDossier reads one of this service's dossiers: staff any, a
+	// citizen their own (ErrNotFound otherwise), a visitor none.
 	GetDossier(ctx context.Context, id int64) (*pb.Dossier, error)
+	// ListDossiers lists what GetDossier could read, newest first, of one
+	// status or ("") all; limit 0 means 50, and at most 200 come back.
 	ListDossiers(ctx context.Context, status string, limit int) ([]*pb.Dossier, error)
+	// SetDossierStatus moves a dossier on, recording the note in its
+	// history; staff only.
 	SetDossierStatus(ctx context.Context, id int64, status, note string) (*pb.Dossier, error)
 
+	// Reserve takes a resource (named by the plugin, scoped to its
+	// service) for [Start, End): ErrConflict if a live reservation
+	// overlaps. Not for visitors who have not logged in.
 	Reserve(ctx context.Context, r NewReservation) (*pb.Reservation, error)
+	// CancelReservation frees a reservation; cancelling twice is no error.
 	CancelReservation(ctx context.Context, id int64) (*pb.Reservation, error)
 
 	// GetSetting decodes the tenant's value of key into v and reports
-	// whether there was one.
+	// whether there was one. Settings are this plugin's own, per tenant,
+	// shared by all actors; keys are 1-64 of a-z 0-9 _ . -.
 	GetSetting(ctx context.Context, key string, v any) (bool, error)
 	PutSetting(ctx context.Context, key string, v any) error
 
+	// Notify queues a message; the host delivers it later.
 	Notify(ctx context.Context, n Notification) (int64, error)
+	// CreatePayment opens a pagoPA position for the citizen to pay.
 	CreatePayment(ctx context.Context, p NewPayment) (*pb.Payment, error)
+	// Audit writes to the tenant's audit log; the host records who (this
+	// plugin, on behalf of the actor). action is like "example.submit",
+	// details a JSON object.
 	Audit(ctx context.Context, action, object string, details any) error
 }
 
 // NewDossier opens a dossier for the request's citizen.
 type NewDossier struct {
-	Title   string
-	Data    any
+	Title   string // up to 300 characters
+	Data    any    // a JSON object (a struct or map), or nil
 	Status  string // default "submitted"
 	Channel string // default "web"
 }
@@ -45,15 +63,17 @@ type NewDossier struct {
 type NewReservation struct {
 	Resource    string
 	Start, End  time.Time
-	HoldMinutes int // 0 confirms at once
+	HoldMinutes int // 0 confirms at once; a hold lasts at most 60 minutes
 	DossierID   int64
 }
 
-// Notification is a message to a person; To "" means the request's actor.
+// Notification is a message to a person. To "" means the request's
+// actor, at the e-mail address the host has on file; an SMS needs To, in
+// international form ("+39…").
 type Notification struct {
 	Channel string // "email" or "sms"
 	To      string
-	Subject string
+	Subject string // one line, up to 200 characters
 	Body    string
 }
 
@@ -61,7 +81,7 @@ type Notification struct {
 type NewPayment struct {
 	AmountCents int64
 	Currency    string // default "EUR"
-	Reason      string
+	Reason      string // pagoPA's causale: up to 140 characters
 	DossierID   int64
 }
 
@@ -149,11 +169,16 @@ func (h *hostClient) GetSetting(ctx context.Context, key string, v any) (bool, e
 }
 
 func (h *hostClient) PutSetting(ctx context.Context, key string, v any) error {
-	data, err := marshal(v)
-	if err != nil {
-		return err
+	// The host refuses an empty value: nil is stored as JSON null, which
+	// GetSetting then finds and decodes into nothing.
+	data := []byte("null")
+	if v != nil {
+		var err error
+		if data, err = marshal(v); err != nil {
+			return err
+		}
 	}
-	_, err = h.api.PutSetting(h.ctx(ctx), &pb.PutSettingRequest{Key: key, ValueJson: data})
+	_, err := h.api.PutSetting(h.ctx(ctx), &pb.PutSettingRequest{Key: key, ValueJson: data})
 	return hostErr(err)
 }
 

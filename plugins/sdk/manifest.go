@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -97,7 +98,14 @@ func ParseManifest(data []byte) (*pb.Manifest, error) {
 	if t, ok := f.Texts["it"]; !ok || t.Name == "" || t.Summary == "" {
 		bad("texts.it: name and summary are required in Italian")
 	}
-	for lang, t := range f.Texts {
+	// Sorted, so that a manifest's errors read the same on every run.
+	langs := make([]string, 0, len(f.Texts))
+	for lang := range f.Texts {
+		langs = append(langs, lang)
+	}
+	sort.Strings(langs)
+	for _, lang := range langs {
+		t := f.Texts[lang]
 		if !contains(Languages, lang) {
 			bad("texts.%s: language not offered (want %s)", lang, strings.Join(Languages, ", "))
 			continue
@@ -163,6 +171,21 @@ func schemaJSON(s yaml.MapSlice) ([]byte, error) {
 	if len(s) == 0 {
 		return nil, errors.New("empty schema")
 	}
+	// The host renders forms and configuration pages from an object's
+	// properties: any other top-level schema would be a page with nothing on it.
+	var typ any
+	var props bool
+	for _, item := range s {
+		switch fmt.Sprint(item.Key) {
+		case "type":
+			typ = item.Value
+		case "properties":
+			_, props = item.Value.(yaml.MapSlice)
+		}
+	}
+	if typ != "object" || !props {
+		return nil, errors.New(`want "type: object" with "properties"`)
+	}
 	var buf bytes.Buffer
 	if err := writeOrdered(&buf, s); err != nil {
 		return nil, err
@@ -183,6 +206,9 @@ func CompileSchema(schema []byte) (*jsonschema.Schema, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
+	for _, f := range formats {
+		c.RegisterFormat(f)
+	}
 	if err := c.AddResource("schema.json", doc); err != nil {
 		return nil, err
 	}

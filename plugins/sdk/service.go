@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"sync"
 
 	"github.com/hashicorp/go-plugin"
@@ -135,7 +137,15 @@ func (s *server) Health(context.Context, *pb.HealthRequest) (*pb.HealthResponse,
 	return &pb.HealthResponse{Status: "ok"}, nil
 }
 
-func (s *server) Handle(ctx context.Context, in *pb.HandleRequest) (*pb.HandleResponse, error) {
+func (s *server) Handle(ctx context.Context, in *pb.HandleRequest) (_ *pb.HandleResponse, err error) {
+	// One process serves every town: a panic in one request must fail that
+	// request, not every request in flight.
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(os.Stderr, "panic in %s: %v\n%s", in.GetAction(), r, debug.Stack())
+			err = status.Errorf(codes.Internal, "%s: panic: %v", in.GetAction(), r)
+		}
+	}()
 	s.mu.Lock()
 	host := s.host
 	s.mu.Unlock()
@@ -167,8 +177,18 @@ func (s *server) Handle(ctx context.Context, in *pb.HandleRequest) (*pb.HandleRe
 		return nil, status.Errorf(codes.Internal, "%s: no response", in.GetAction())
 	}
 	out := &pb.HandleResponse{Outcome: res.Outcome, Message: res.Message, DossierId: res.DossierID, DossierNumber: res.DossierNumber}
-	if out.Outcome == "" {
+	switch out.Outcome {
+	case "":
 		out.Outcome = OutcomeOK
+	case OutcomeOK, OutcomeRefused:
+	case OutcomeInvalid:
+		// The host sends the form back marking the fields in error: with
+		// none, the person would see their form again and no reason why.
+		if len(res.Errors) == 0 {
+			return nil, status.Errorf(codes.Internal, "%s: outcome invalid without field errors", in.GetAction())
+		}
+	default:
+		return nil, status.Errorf(codes.Internal, "%s: unknown outcome %q", in.GetAction(), out.Outcome)
 	}
 	for _, fe := range res.Errors {
 		out.Errors = append(out.Errors, &pb.FieldError{Field: fe.Field, Message: fe.Message})

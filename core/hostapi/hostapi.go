@@ -1,0 +1,322 @@
+// Package hostapi is the host side of the Host API: what a plugin calls,
+// over the go-plugin broker, for anything stateful (dossiers, reservations,
+// settings, notifications, payments, audit).
+//
+// A plugin never names a tenant. Before the host hands a request to a
+// plugin it binds the request with Begin, which yields a call token; the
+// plugin sends the token back in the gRPC metadata of every Host API call
+// (sdk.CallTokenKey), and the server acts in that call's tenant, for that
+// call's plugin and on behalf of that call's actor, until the host ends it.
+//
+// The supervisor registers ForPlugin(id) on each plugin's broker, so that a
+// token leaked from one plugin is worthless to another.
+package hostapi
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun/driver/pgdriver"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/sportello/sportello/core/store"
+	"github.com/sportello/sportello/plugins/sdk"
+	"github.com/sportello/sportello/plugins/sdk/pb"
+)
+
+// Actor kinds, as in the plugin contract.
+const (
+	ActorCitizen   = "citizen"
+	ActorStaff     = "staff"
+	ActorAnonymous = "anonymous"
+)
+
+// DefaultCallTimeout bounds a call token whose end is never called (a
+// forgotten defer, a crashed handler): past it, the token is refused.
+const DefaultCallTimeout = 2 * time.Minute
+
+// Call is one request in progress that a plugin may act for.
+type Call struct {
+	TenantID  int64
+	PluginID  string
+	Actor     Actor
+	RequestID string
+}
+
+// Actor is who the request acts for: a citizen (citizens.id), a staff
+// member (users.id) or an anonymous visitor (ID 0).
+type Actor struct {
+	Kind string // ActorCitizen, ActorStaff or ActorAnonymous
+	ID   int64
+}
+
+// String is the actor as audit_log and dossier_events record it.
+func (c Call) String() string {
+	return fmt.Sprintf("plugin:%s/%s:%d", c.PluginID, c.Actor.Kind, c.Actor.ID)
+}
+
+var pluginID = regexp.MustCompile(`^[a-z][a-z0-9_-]{1,39}$`) // as catalog_plugins.id
+
+func (c Call) validate() error {
+	if c.TenantID <= 0 {
+		return errors.New("no tenant")
+	}
+	if !pluginID.MatchString(c.PluginID) {
+		return fmt.Errorf("plugin id %q", c.PluginID)
+	}
+	switch c.Actor.Kind {
+	case ActorCitizen, ActorStaff:
+		if c.Actor.ID <= 0 {
+			return fmt.Errorf("%s actor without id", c.Actor.Kind)
+		}
+	case ActorAnonymous:
+		if c.Actor.ID != 0 {
+			return errors.New("anonymous actor with an id")
+		}
+	default:
+		return fmt.Errorf("actor kind %q", c.Actor.Kind)
+	}
+	return nil
+}
+
+// Server serves the Host API for every plugin. Its own methods accept the
+// token of any plugin and act as that plugin; give plugins ForPlugin views.
+type Server struct {
+	pb.UnimplementedHostAPIServer
+	db      *store.DB
+	log     *slog.Logger
+	timeout time.Duration
+
+	mu    sync.Mutex
+	calls map[[sha256.Size]byte]*binding
+}
+
+var _ pb.HostAPIServer = (*Server)(nil)
+
+type binding struct {
+	call    Call
+	expires time.Time
+}
+
+// New is a Server storing in db (the application role's pool).
+func New(db *store.DB, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{db: db, log: log, timeout: DefaultCallTimeout, calls: map[[sha256.Size]byte]*binding{}}
+}
+
+// Begin binds c to a fresh call token, valid until end is called or
+// DefaultCallTimeout has passed. A malformed Call is logged and bound to
+// nothing: its token is refused like a made-up one.
+func (s *Server) Begin(c Call) (token string, end func()) {
+	var raw [32]byte
+	_, _ = rand.Read(raw[:]) // never fails (crypto/rand crashes the program instead)
+	token = base64.RawURLEncoding.EncodeToString(raw[:])
+	if err := c.validate(); err != nil {
+		s.log.Error("host API call not bound", "err", err, "tenant_id", c.TenantID, "plugin", c.PluginID, "request_id", c.RequestID)
+		return token, func() {}
+	}
+	// Keyed by the token's hash: a lookup's timing says nothing useful
+	// about live tokens, and a dump of the map holds none.
+	key := sha256.Sum256([]byte(token))
+	s.mu.Lock()
+	s.calls[key] = &binding{call: c, expires: time.Now().Add(s.timeout)}
+	s.mu.Unlock()
+	timer := time.AfterFunc(s.timeout, func() { s.drop(key) })
+	var once sync.Once
+	return token, func() {
+		once.Do(func() {
+			timer.Stop()
+			s.drop(key)
+		})
+	}
+}
+
+func (s *Server) drop(key [sha256.Size]byte) {
+	s.mu.Lock()
+	delete(s.calls, key)
+	s.mu.Unlock()
+}
+
+// resolve finds the call of ctx's token. With restrict, only calls of
+// plugin qualify.
+func (s *Server) resolve(ctx context.Context, restrict bool, plugin string) (Call, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	vals := md.Get(sdk.CallTokenKey)
+	if len(vals) != 1 || vals[0] == "" {
+		return Call{}, status.Error(codes.PermissionDenied, "no call token (metadata "+sdk.CallTokenKey+")")
+	}
+	key := sha256.Sum256([]byte(vals[0]))
+	s.mu.Lock()
+	b, ok := s.calls[key]
+	s.mu.Unlock()
+	// One message for unknown, ended, expired and foreign tokens: a caller
+	// learns nothing about other plugins' calls.
+	if !ok || time.Now().After(b.expires) || (restrict && b.call.PluginID != plugin) {
+		return Call{}, status.Error(codes.PermissionDenied, "call token unknown or no longer valid")
+	}
+	return b.call, nil
+}
+
+// ForPlugin is the Host API as plugin id may use it: only calls begun for
+// that plugin are accepted.
+func (s *Server) ForPlugin(id string) pb.HostAPIServer {
+	return &view{s: s, plugin: id}
+}
+
+type view struct {
+	pb.UnimplementedHostAPIServer
+	s      *Server
+	plugin string
+}
+
+var _ pb.HostAPIServer = (*view)(nil)
+
+// serve resolves the call and runs fn in it, turning fn's errors into
+// gRPC statuses.
+func serve[Req, Res any](ctx context.Context, s *Server, restrict bool, plugin string, req Req,
+	fn func(context.Context, Call, Req) (Res, error)) (Res, error) {
+	var zero Res
+	c, err := s.resolve(ctx, restrict, plugin)
+	if err != nil {
+		return zero, err
+	}
+	res, err := fn(ctx, c, req)
+	if err != nil {
+		return zero, s.statusOf(ctx, c, err)
+	}
+	return res, nil
+}
+
+// statusOf maps an error to the status the plugin sees. Statuses made on
+// purpose pass; database errors are logged and answered without their SQL.
+func (s *Server) statusOf(ctx context.Context, c Call, err error) error {
+	var made interface{ GRPCStatus() *status.Status }
+	if errors.As(err, &made) {
+		return made.GRPCStatus().Err()
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return status.FromContextError(err).Err()
+	}
+	method, _ := grpc.Method(ctx)
+	if strings.HasPrefix(sqlState(err), "40") {
+		// Serialization failure or deadlock: nothing was written, and the
+		// same call may well pass if the plugin tries again.
+		s.log.Warn("host API call lost a race", "method", method, "tenant_id", c.TenantID, "plugin", c.PluginID,
+			"request_id", c.RequestID, "err", err)
+		return status.Error(codes.Aborted, "conflict with a concurrent request; try again")
+	}
+	if strings.HasPrefix(sqlState(err), "22") {
+		// Data exceptions come from values the plugin sent (a NUL in a
+		// JSON string, say) that passed our checks.
+		s.log.Warn("host API: value refused by the database", "method", method, "tenant_id", c.TenantID,
+			"plugin", c.PluginID, "request_id", c.RequestID, "err", err)
+		return status.Error(codes.InvalidArgument, "a value cannot be stored (invalid text or JSON content)")
+	}
+	s.log.Error("host API call failed", "method", method, "tenant_id", c.TenantID, "plugin", c.PluginID,
+		"request_id", c.RequestID, "err", err)
+	return status.Errorf(codes.Internal, "internal error (request %s)", c.RequestID)
+}
+
+func sqlState(err error) string {
+	var pgErr pgdriver.Error
+	if errors.As(err, &pgErr) {
+		return pgErr.Field('C')
+	}
+	return ""
+}
+
+func invalid(format string, args ...any) error {
+	return status.Errorf(codes.InvalidArgument, format, args...)
+}
+
+func denied(msg string) error { return status.Error(codes.PermissionDenied, msg) }
+
+func notFound(what string, id int64) error {
+	return status.Errorf(codes.NotFound, "%s %d not found", what, id)
+}
+
+// The Host API methods, for the Server and for a plugin's view alike:
+// resolve the call of the token, then act in its tenant, as its plugin, for
+// its actor. What each does is told in the proto and the methods below.
+
+func (s *Server) CreateDossier(ctx context.Context, r *pb.CreateDossierRequest) (*pb.Dossier, error) {
+	return serve(ctx, s, false, "", r, s.createDossier)
+}
+func (s *Server) GetDossier(ctx context.Context, r *pb.GetDossierRequest) (*pb.Dossier, error) {
+	return serve(ctx, s, false, "", r, s.getDossier)
+}
+func (s *Server) ListDossiers(ctx context.Context, r *pb.ListDossiersRequest) (*pb.ListDossiersResponse, error) {
+	return serve(ctx, s, false, "", r, s.listDossiers)
+}
+func (s *Server) SetDossierStatus(ctx context.Context, r *pb.SetDossierStatusRequest) (*pb.Dossier, error) {
+	return serve(ctx, s, false, "", r, s.setDossierStatus)
+}
+func (s *Server) Reserve(ctx context.Context, r *pb.ReserveRequest) (*pb.Reservation, error) {
+	return serve(ctx, s, false, "", r, s.reserve)
+}
+func (s *Server) CancelReservation(ctx context.Context, r *pb.CancelReservationRequest) (*pb.Reservation, error) {
+	return serve(ctx, s, false, "", r, s.cancelReservation)
+}
+func (s *Server) GetSetting(ctx context.Context, r *pb.GetSettingRequest) (*pb.Setting, error) {
+	return serve(ctx, s, false, "", r, s.getSetting)
+}
+func (s *Server) PutSetting(ctx context.Context, r *pb.PutSettingRequest) (*pb.Setting, error) {
+	return serve(ctx, s, false, "", r, s.putSetting)
+}
+func (s *Server) Notify(ctx context.Context, r *pb.NotifyRequest) (*pb.NotifyResponse, error) {
+	return serve(ctx, s, false, "", r, s.notify)
+}
+func (s *Server) CreatePayment(ctx context.Context, r *pb.CreatePaymentRequest) (*pb.Payment, error) {
+	return serve(ctx, s, false, "", r, s.createPayment)
+}
+func (s *Server) Audit(ctx context.Context, r *pb.AuditRequest) (*pb.AuditResponse, error) {
+	return serve(ctx, s, false, "", r, s.audit)
+}
+
+func (v *view) CreateDossier(ctx context.Context, r *pb.CreateDossierRequest) (*pb.Dossier, error) {
+	return serve(ctx, v.s, true, v.plugin, r, v.s.createDossier)
+}
+func (v *view) GetDossier(ctx context.Context, r *pb.GetDossierRequest) (*pb.Dossier, error) {
+	return serve(ctx, v.s, true, v.plugin, r, v.s.getDossier)
+}
+func (v *view) ListDossiers(ctx context.Context, r *pb.ListDossiersRequest) (*pb.ListDossiersResponse, error) {
+	return serve(ctx, v.s, true, v.plugin, r, v.s.listDossiers)
+}
+func (v *view) SetDossierStatus(ctx context.Context, r *pb.SetDossierStatusRequest) (*pb.Dossier, error) {
+	return serve(ctx, v.s, true, v.plugin, r, v.s.setDossierStatus)
+}
+func (v *view) Reserve(ctx context.Context, r *pb.ReserveRequest) (*pb.Reservation, error) {
+	return serve(ctx, v.s, true, v.plugin, r, v.s.reserve)
+}
+func (v *view) CancelReservation(ctx context.Context, r *pb.CancelReservationRequest) (*pb.Reservation, error) {
+	return serve(ctx, v.s, true, v.plugin, r, v.s.cancelReservation)
+}
+func (v *view) GetSetting(ctx context.Context, r *pb.GetSettingRequest) (*pb.Setting, error) {
+	return serve(ctx, v.s, true, v.plugin, r, v.s.getSetting)
+}
+func (v *view) PutSetting(ctx context.Context, r *pb.PutSettingRequest) (*pb.Setting, error) {
+	return serve(ctx, v.s, true, v.plugin, r, v.s.putSetting)
+}
+func (v *view) Notify(ctx context.Context, r *pb.NotifyRequest) (*pb.NotifyResponse, error) {
+	return serve(ctx, v.s, true, v.plugin, r, v.s.notify)
+}
+func (v *view) CreatePayment(ctx context.Context, r *pb.CreatePaymentRequest) (*pb.Payment, error) {
+	return serve(ctx, v.s, true, v.plugin, r, v.s.createPayment)
+}
+func (v *view) Audit(ctx context.Context, r *pb.AuditRequest) (*pb.AuditResponse, error) {
+	return serve(ctx, v.s, true, v.plugin, r, v.s.audit)
+}

@@ -1,0 +1,101 @@
+package hostapi
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/uptrace/bun"
+
+	"github.com/sportello/sportello/plugins/sdk/pb"
+)
+
+const (
+	defaultCurrency = "EUR"
+	// pagoPA positions stop below 100 million euro.
+	maxAmountCents = 99_999_999_99
+	iuvAttempts    = 5
+)
+
+// placeholderIUV is a random 17-digit code standing in for the IUV until a
+// payment provider issues the position (status creation_pending says it
+// has not yet). It has no pagoPA check digits and no segregation code; the
+// notice code is "3" (pagoPA's auxiliary digit for a 17-digit IUV) plus the
+// IUV, so it has pagoPA's 18-digit shape.
+func placeholderIUV() (iuv, notice string, err error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(1e17)) // 17 digits
+	if err != nil {
+		return "", "", fmt.Errorf("draw an IUV: %w", err)
+	}
+	iuv = fmt.Sprintf("%017d", n)
+	return iuv, "3" + iuv, nil
+}
+
+const paymentCols = `id, amount_cents, currency, status, iuv, notice_code, coalesce(dossier_id, 0)`
+
+func (s *Server) createPayment(ctx context.Context, c Call, r *pb.CreatePaymentRequest) (*pb.Payment, error) {
+	if c.Actor.Kind == ActorAnonymous {
+		return nil, denied("an anonymous visitor cannot be asked to pay; the citizen must log in")
+	}
+	if a := r.GetAmountCents(); a <= 0 || a > maxAmountCents {
+		return nil, invalid("amount_cents must be 1 to %d", int64(maxAmountCents))
+	}
+	cur := r.GetCurrency()
+	if cur == "" {
+		cur = defaultCurrency
+	} else if !currencyISO.MatchString(cur) {
+		return nil, invalid("currency %q: three upper-case letters (ISO 4217)", cur)
+	}
+	if err := checkText("reason", r.GetReason(), true, maxReason); err != nil {
+		return nil, err
+	}
+	if r.GetDossierId() < 0 {
+		return nil, invalid("dossier_id must not be negative")
+	}
+	var out *pb.Payment
+	err := s.db.InTenant(ctx, c.TenantID, func(ctx context.Context, tx bun.Tx) error {
+		var citizen, dossier *int64
+		if c.Actor.Kind == ActorCitizen {
+			citizen = &c.Actor.ID
+		}
+		if id := r.GetDossierId(); id > 0 {
+			owner, err := dossierCitizen(ctx, tx, c, id)
+			if err != nil {
+				return err
+			}
+			dossier = &id
+			if citizen == nil {
+				citizen = owner
+			}
+		}
+		for range iuvAttempts {
+			iuv, notice, err := placeholderIUV()
+			if err != nil {
+				return err
+			}
+			out = &pb.Payment{}
+			err = tx.QueryRowContext(ctx, `INSERT INTO payments
+				(tenant_id, service_id, dossier_id, citizen_id, amount_cents, currency, reason, iuv, notice_code)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (tenant_id, iuv) DO NOTHING
+				RETURNING `+paymentCols,
+				c.TenantID, c.PluginID, dossier, citizen, r.GetAmountCents(), cur, r.GetReason(), iuv, notice).
+				Scan(&out.Id, &out.AmountCents, &out.Currency, &out.Status, &out.Iuv, &out.NoticeCode, &out.DossierId)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("insert payment: %w", err)
+			}
+			return nil
+		}
+		return fmt.Errorf("no free IUV after %d attempts", iuvAttempts)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
