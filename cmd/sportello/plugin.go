@@ -122,7 +122,7 @@ func pluginRegister(ctx context.Context, e env, args []string) error {
 	}
 	ids := fs.Args()
 	if *all == (len(ids) > 0) {
-		return usageError("plugin register needs --all or plugin ids, not both")
+		return usageError("plugin register needs either --all or plugin ids")
 	}
 	dir := pluginDir()
 	if *all {
@@ -132,6 +132,16 @@ func pluginRegister(ctx context.Context, e env, args []string) error {
 		}
 		if len(ids) == 0 {
 			return fmt.Errorf("no plugin binaries in %s (build them with make build, or set SPORTELLO_PLUGIN_DIR)", dir)
+		}
+	}
+	// All or nothing: a typo in the last id should not leave the first
+	// ones pinned.
+	for _, id := range ids {
+		if !pluginFileRe.MatchString(id) {
+			return fmt.Errorf("plugin %q: an id is lower-case letters, digits, - and _ (the binary's file name)", id)
+		}
+		if _, err := os.Stat(filepath.Join(dir, id)); err != nil {
+			return fmt.Errorf("plugin %s: %w (SPORTELLO_PLUGIN_DIR is %s)", id, err, dir)
 		}
 	}
 	d, err := openDatabase(ctx, e, newLogger(e))

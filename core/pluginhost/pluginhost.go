@@ -251,6 +251,15 @@ func (s *Supervisor) Restart(ctx context.Context, id string) error {
 	select {
 	case err := <-w:
 		return err
+	case <-u.done:
+		// The loop answers its waiters before it ends; only a request made
+		// after that is left unanswered.
+		select {
+		case err := <-w:
+			return err
+		default:
+			return fmt.Errorf("restart plugin %s: %w: the host is stopping", id, ErrUnavailable)
+		}
 	case <-ctx.Done():
 		return fmt.Errorf("restart plugin %s: %w", id, ctx.Err())
 	}

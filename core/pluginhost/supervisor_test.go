@@ -519,5 +519,31 @@ func TestStop(t *testing.T) {
 	if _, err := f.call("echo", 1, "echo", nil); !errors.Is(err, pluginhost.ErrUnavailable) {
 		t.Errorf("after stop: %v", err)
 	}
+	if err := f.sup.Restart(context.Background(), "echo"); !errors.Is(err, pluginhost.ErrUnavailable) {
+		t.Errorf("restart after stop: %v", err)
+	}
 	f.sup.Stop()
+}
+
+func TestLive(t *testing.T) {
+	now := time.Now()
+	for _, tc := range []struct {
+		status string
+		age    time.Duration
+		live   bool
+	}{
+		{catalog.StatusRunning, time.Second, true},
+		{catalog.StatusRunning, 2 * pluginhost.Heartbeat, true},
+		{catalog.StatusRunning, 4 * pluginhost.Heartbeat, false}, // its host died without a word
+		{catalog.StatusRestarting, time.Second, true},
+		{catalog.StatusStarting, time.Hour, false},
+		{catalog.StatusFailed, time.Second, false},
+		{catalog.StatusStopped, time.Second, false},
+		{catalog.StatusRegistered, time.Second, false},
+	} {
+		rec := &catalog.Record{Status: tc.status, UpdatedAt: now.Add(-tc.age)}
+		if got := pluginhost.Live(rec, now); got != tc.live {
+			t.Errorf("%s %s ago: live %v, want %v", tc.status, tc.age, got, tc.live)
+		}
+	}
 }

@@ -85,7 +85,14 @@ func (r *refusal) Error() string { return r.reason }
 // loop starts the plugin, watches it, and restarts it after a crash, until
 // life ends.
 func (u *unit) loop(life context.Context) {
-	defer close(u.done)
+	defer func() {
+		u.serving.Store(nil)
+		u.mu.Lock()
+		answer(u.waiters, fmt.Errorf("plugin %s: %w: the host is stopping", u.id, ErrUnavailable))
+		u.waiters = nil
+		u.mu.Unlock()
+		close(u.done)
+	}()
 	backoff := u.sup.opts.BackoffBase
 	status := catalog.StatusStarting
 	for {

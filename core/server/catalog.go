@@ -229,6 +229,13 @@ func (s *Server) publishService(c *fiber.Ctx) error {
 	if err := s.Catalog.Publish(c.UserContext(), rs.tenant.ID, catalog.Actor(rs.subject), rec.ID, check); err != nil {
 		return s.lifecycleError(c, d, err, "", "catalog.error.config")
 	}
+	// The grants the plugin declares become the town's own rules, which
+	// its admin sees and may remove on the rules page.
+	for _, p := range rec.Manifest.GetPermissions() {
+		if err := s.Authz.AddPolicy(c.UserContext(), rs.tenant.ID, p.GetRole(), p.GetObject(), p.GetAction()); err != nil {
+			s.log.Warn("plugin permission not granted", "plugin", rec.ID, "role", p.GetRole(), "object", p.GetObject(), "err", err)
+		}
+	}
 	s.Portals.Forget(rs.tenant.ID)
 	return s.serviceDone(c, rec.ID, "published")
 }

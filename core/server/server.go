@@ -41,13 +41,13 @@ type Config struct {
 
 // Deps are the server's collaborators, built by the caller.
 type Deps struct {
-	DB       *store.DB
-	Tenants  *tenancy.Registry
-	Portals  *tenancy.PortalCache
-	Render   *web.Renderer
-	I18n     *i18n.Catalog
-	Authz    *authz.Authorizer
-	Catalog  *catalog.Catalog
+	DB      *store.DB
+	Tenants *tenancy.Registry
+	Portals *tenancy.PortalCache
+	Render  *web.Renderer
+	I18n    *i18n.Catalog
+	Authz   *authz.Authorizer
+	Catalog *catalog.Catalog
 	// Plugins runs the catalogue services; nil answers their actions 503.
 	Plugins  *pluginhost.Supervisor
 	Auth     *authn.Authenticator

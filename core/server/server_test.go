@@ -37,7 +37,7 @@ type site struct {
 	srv  *server.Server
 	db   *pgtest.DB
 	idp  string
-	stop func()
+	stop func() // stops the HTTP server (and what withPlugins adds)
 }
 
 func newSite(t *testing.T) *site {
@@ -79,8 +79,8 @@ func newSite(t *testing.T) *site {
 	done := make(chan struct{})
 	go func() { _ = srv.Serve(sctx, ln, 5*time.Second); close(done) }()
 	s := &site{t: t, url: "http://" + ln.Addr().String(), srv: srv, db: db, idp: issuer}
-	s.stop = func() { cancel(); <-done; idpSrv.Close() }
-	t.Cleanup(s.stop)
+	s.stop = func() { cancel(); <-done }
+	t.Cleanup(func() { s.stop(); idpSrv.Close() })
 	return s
 }
 
@@ -146,7 +146,7 @@ func (b *browser) form(page, action string, values url.Values) response {
 	r := b.get(page)
 	m := csrfField.FindStringSubmatch(r.body)
 	if m == nil {
-		b.t.Fatalf("no CSRF field on %s (%d)", page, r.status)
+		b.t.Fatalf("no CSRF field on %s (%d): %.3000s", page, r.status, r.body[min(len(r.body), strings.Index(r.body, "<main")+1):])
 	}
 	values.Set("_csrf", m[1])
 	return b.do(http.MethodPost, action, values)
@@ -384,11 +384,7 @@ func TestTenantAdminEditsPolicies(t *testing.T) {
 
 func TestPlatformConsole(t *testing.T) {
 	s := newSite(t)
-	ctx := context.Background()
-	hash, _ := authn.HashPassword("platform-password")
-	if _, err := s.db.App.ExecContext(ctx, "INSERT INTO platform_users (email, name, password_hash) VALUES ('ops@sportello.example', 'Ops', ?)", hash); err != nil {
-		t.Fatal(err)
-	}
+	addPlatformUser(t, s, "ops@sportello.example", "platform-password")
 	b := s.browser()
 	r := b.get(s.url + "/platform")
 	if r.status != 303 {

@@ -205,7 +205,7 @@ func (s *Server) serviceAction(c *fiber.Ctx) error {
 	}
 	res, err := s.dispatch(c, rec.ID, req)
 	if err != nil {
-		if errors.Is(err, pluginhost.ErrUnavailable) || errors.Is(err, pluginhost.ErrFailed) {
+		if (errors.Is(err, pluginhost.ErrUnavailable) || errors.Is(err, pluginhost.ErrFailed)) && !wantsJSON(c) {
 			// Keep what was typed: the page comes back with the form
 			// filled and a 503, rather than an error page.
 			return s.renderServiceResult(c, fiber.StatusServiceUnavailable, rec, action.GetId(), doc,

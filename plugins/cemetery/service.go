@@ -36,6 +36,11 @@ var msg = sdk.Messages{
 	"place.tomb":    {"it": "tomba di famiglia", "de": "Familiengrab", "en": "family tomb"},
 	"place.ground":  {"it": "posto a terra", "de": "Erdgrab", "en": "ground plot"},
 	"place.ossuary": {"it": "celletta ossario", "de": "Ossariumsnische", "en": "ossuary niche"},
+	"not_configured": {
+		"it": "Il Comune non ha ancora attivato le richieste online di concessione. Rivolgiti all'ufficio servizi cimiteriali.",
+		"de": "Die Gemeinde nimmt Konzessionsanträge noch nicht online entgegen. Wenden Sie sich an das Friedhofsamt.",
+		"en": "The town does not take concession requests online yet. Please contact the cemetery services office.",
+	},
 	"which_cemetery": {
 		"it": "Scrivi il nome del cimitero: %s.",
 		"de": "Geben Sie den Namen des Friedhofs an: %s.",
@@ -105,7 +110,12 @@ func (s *service) Handle(ctx context.Context, req *sdk.Request) (*sdk.Response, 
 	lang := req.Lang
 	place := msg.Get(lang, "place."+v.Place)
 
+	// A town may enable the service before it has set it up: that is
+	// for its office to fix, not for the citizen.
 	cemeteries := lines(cfg.Cemeteries)
+	if len(cemeteries) == 0 || len(cfg.Tariffs) == 0 {
+		return sdk.Refused(msg.Get(lang, "not_configured")), nil
+	}
 	cemetery, ok := findCemetery(cemeteries, v.Cemetery)
 	if !ok {
 		return sdk.Invalid("/cemetery", msg.Get(lang, "which_cemetery", strings.Join(cemeteries, "; "))), nil

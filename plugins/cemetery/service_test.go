@@ -126,3 +126,12 @@ func TestParseTariff(t *testing.T) {
 		t.Errorf("empty: %v, %v", got, err)
 	}
 }
+
+// A town that enabled the service without configuring it refuses politely.
+func TestNotConfigured(t *testing.T) {
+	h := sdktest.New(t, manifest)
+	res, err := h.Handle(context.Background(), &service{}, sdktest.Call{Action: "request", Values: h.Example("concession")})
+	if err != nil || res.Outcome != sdk.OutcomeRefused || !strings.Contains(res.Message, "ufficio servizi cimiteriali") {
+		t.Fatalf("%+v, %v", res, err)
+	}
+}

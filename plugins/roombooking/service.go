@@ -47,6 +47,11 @@ type room struct {
 }
 
 var msg = sdk.Messages{
+	"not_configured": {
+		"it": "Il Comune non ha ancora messo online le sue sale. Rivolgiti all'ufficio che le gestisce.",
+		"de": "Die Gemeinde hat ihre Räume noch nicht online gestellt. Wenden Sie sich an das zuständige Amt.",
+		"en": "The town has not put its rooms online yet. Please contact the office that manages them.",
+	},
 	"which_room": {
 		"it": "Scegli una delle sale del Comune: %s.",
 		"de": "Wählen Sie einen Raum der Gemeinde: %s.",
@@ -145,6 +150,9 @@ func (s *service) Handle(ctx context.Context, req *sdk.Request) (*sdk.Response, 
 	rooms, err := parseRooms(cfg.Rooms)
 	if err != nil {
 		return nil, fmt.Errorf("rooms: %w", err)
+	}
+	if len(rooms) == 0 {
+		return sdk.Refused(msg.Get(lang, "not_configured")), nil
 	}
 	r, ok := findRoom(rooms, b.Room)
 	if !ok {

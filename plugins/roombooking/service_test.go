@@ -170,3 +170,13 @@ func TestResourceID(t *testing.T) {
 		}
 	}
 }
+
+// A town that enabled the service without configuring it refuses politely.
+func TestNotConfigured(t *testing.T) {
+	h := sdktest.New(t, manifest)
+	h.Now = at("2026-03-02 10:00")
+	res, err := h.Handle(context.Background(), &service{now: h.Now}, sdktest.Call{Action: "book", Values: h.Example("booking")})
+	if err != nil || res.Outcome != sdk.OutcomeRefused || len(h.Tenant(1).Reservations) != 0 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+}

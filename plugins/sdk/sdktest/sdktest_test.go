@@ -297,7 +297,8 @@ func TestRequestRefusesWhatTheHostWouldNotSend(t *testing.T) {
 	}{
 		{"unknown action", sdktest.Call{Action: "delete", Config: config}, `action "delete"`},
 		{"values against the form", sdktest.Call{Action: "ask", Values: map[string]any{"text": "x"}, Config: config}, "form ask"},
-		{"config against its schema", sdktest.Call{Action: "ask", Values: map[string]any{"text": "ok"}}, "config"},
+		{"config against its schema", sdktest.Call{Action: "ask", Values: map[string]any{"text": "ok"},
+			Config: map[string]any{"office": "nobody"}}, "config"},
 		{"language", sdktest.Call{Action: "ask", Lang: "fr", Values: map[string]any{"text": "ok"}, Config: config}, `"fr"`},
 		{"actor", sdktest.Call{Action: "ask", Actor: sdk.Actor{Kind: "citizen"}, Values: map[string]any{"text": "ok"}, Config: config}, "without an id"},
 	}
@@ -314,6 +315,10 @@ func TestRequestRefusesWhatTheHostWouldNotSend(t *testing.T) {
 	req := h.Request(sdktest.Call{Tenant: 3, Action: "ask", Values: map[string]any{"text": "ok"}, Config: config})
 	if req.TenantID != 3 || req.Lang != "it" || req.Actor.Kind != "citizen" || string(req.Values) != `{"text":"ok"}` {
 		t.Errorf("request %+v", req)
+	}
+	// A town that has not configured the service yet: {} reaches the plugin.
+	if req := h.Request(sdktest.Call{Action: "ask", Values: map[string]any{"text": "ok"}}); string(req.Config) != "{}" {
+		t.Errorf("config of an unconfigured service: %s", req.Config)
 	}
 }
 
@@ -381,5 +386,23 @@ func TestProblems(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("problems lack %q:\n%s", want, got)
 		}
+	}
+}
+
+func TestProblemsWithExamples(t *testing.T) {
+	withExamples := strings.Replace(manifest, "      required: [text]\n",
+		"      required: [text]\n      examples: [{text: ok}, {text: x}]\n", 1)
+	m, err := sdk.ParseManifest([]byte(withExamples))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(sdktest.Problems(m), "\n")
+	if !strings.Contains(got, "forms[ask].schema.examples[1]") || strings.Contains(got, "examples[0]") ||
+		strings.Contains(got, "give at least one example") {
+		t.Errorf("problems:\n%s", got)
+	}
+	h := sdktest.New(t, []byte(withExamples))
+	if ex := h.Example("ask"); ex["text"] != "ok" {
+		t.Errorf("Example: %v", ex)
 	}
 }
