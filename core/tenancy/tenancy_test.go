@@ -216,7 +216,7 @@ func TestRegistryResolves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Offices) != 2 || len(p.Services) != 4 || p.Offices[0].Name.In("de") != "Einwohnerkontrolle" {
+	if len(p.Offices) != 2 || len(p.Services) != 5 || p.Offices[0].Name.In("de") != "Einwohnerkontrolle" {
 		t.Fatalf("lugano portal: %+v", p)
 	}
 }
