@@ -103,11 +103,25 @@ func (s *Server) home(c *fiber.Ctx) error {
 		return err
 	}
 	p := s.page(c, "home", rs.tenant.Name)
+	// A service is listed once its plugin is in the catalogue, named as
+	// its manifest names it; one the catalogue lacks would lead nowhere.
+	recs, err := s.Catalog.List(c.UserContext())
+	if err != nil {
+		return err
+	}
+	known := make(map[string]web.CatalogService, len(recs))
+	for _, rec := range recs {
+		if rec.Manifest != nil {
+			known[rec.ID] = serviceView(rec, rs.lang)
+		}
+	}
 	for _, sv := range portal.Services {
-		p.Tenant.Services = append(p.Tenant.Services, web.Service{ID: sv.ID,
-			Name:        s.i18n.T(rs.lang, "service."+sv.ID+".name", nil),
-			Description: s.i18n.T(rs.lang, "service."+sv.ID+".description", nil),
-			URL:         rs.base + "/services/" + sv.ID})
+		v, ok := known[sv.ID]
+		if !ok {
+			continue
+		}
+		p.Tenant.Services = append(p.Tenant.Services, web.Service{ID: sv.ID, Name: v.Name, Description: v.Summary,
+			URL: rs.base + "/services/" + sv.ID})
 	}
 	for _, o := range portal.Offices {
 		wo := web.Office{Name: o.Name.In(rs.lang), Address: o.Address, Phone: o.Phone, Email: o.Email}
