@@ -62,15 +62,15 @@ type result struct {
 }
 
 type pair struct {
-	Callers    int     `json:"callers"`
-	InProcess  result  `json:"in_process"`
-	Plugin     result  `json:"plugin"`
+	Callers   int    `json:"callers"`
+	InProcess result `json:"in_process"`
+	Plugin    result `json:"plugin"`
 	// CPU time per call of the plugin path, by who spent it: the host,
 	// the plugin, and the rest of the machine (PostgreSQL, mostly).
 	CPUPerCall cpuSplit `json:"plugin_cpu_us_per_call"`
-	AddedP50ms float64 `json:"added_p50_ms"`
-	AddedP99ms float64 `json:"added_p99_ms"`
-	RatioRPS   float64 `json:"ratio_calls_per_s"` // plugin / in-process
+	AddedP50ms float64  `json:"added_p50_ms"`
+	AddedP99ms float64  `json:"added_p99_ms"`
+	RatioRPS   float64  `json:"ratio_calls_per_s"` // plugin / in-process
 }
 
 func main() {

@@ -52,6 +52,13 @@ func (h *hcLogger) Log(level hclog.Level, msg string, args ...any) {
 	}
 	all = append(all, h.args...)
 	all = append(all, args...)
+	for i := 0; i+1 < len(all); i += 2 {
+		// go-plugin names the binary "plugin", which our log uses for the
+		// plugin id.
+		if all[i] == "plugin" {
+			all[i] = "binary"
+		}
+	}
 	h.log.Log(context.Background(), lv, msg, all...)
 }
 

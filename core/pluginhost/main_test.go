@@ -210,15 +210,25 @@ func alive(pid int) bool {
 	if pid <= 0 || syscall.Kill(pid, 0) != nil {
 		return false
 	}
+	st := procState(pid)
+	return st != 0 && st != 'Z' && st != 'X'
+}
+
+// procState is the state letter of /proc/<pid>/stat (R, S, T, Z, …), 0 if
+// there is no such process.
+func procState(pid int) byte {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return false
+		return 0
 	}
 	// The state follows the command name in parentheses, which may itself
 	// hold spaces and parentheses.
 	s := string(stat)
 	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || (s[i+2] != 'Z' && s[i+2] != 'X')
+	if i < 0 || i+2 >= len(s) {
+		return 0
+	}
+	return s[i+2]
 }
 
 // processesIn lists the live processes whose executable is in dir.

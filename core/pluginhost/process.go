@@ -41,7 +41,7 @@ type instance struct {
 	// using the process; calls in flight hang off it and fail at once.
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	// release ends the OS thread the process was forked from (see spawn).
+	// release frees the OS thread the process was forked from (see spawn).
 	release func()
 }
 
@@ -200,19 +200,21 @@ var (
 	}
 )
 
-// spawn starts the process from a goroutine locked to its own OS thread
-// that outlives the process. Pdeathsig fires when the *thread* that forked
-// the child ends, not the process (golang/go#27505), and the Go runtime
-// may end an idle thread at any time: forked from an ordinary goroutine, a
-// plugin could be killed at random. release ends the thread; call it only
-// once the process is gone (or to kill what might be left of it).
+// spawn starts the process from a goroutine locked to its OS thread until
+// release. Pdeathsig fires when the *thread* that forked the child ends,
+// not the process (golang/go#27505), and the Go runtime ends a thread
+// whenever a goroutine exits while locked to it: forked from an ordinary
+// goroutine, a plugin could be killed at random by unrelated code. Locked,
+// the thread cannot be ended under the plugin. release unlocks rather than
+// exits: the thread may have forked other children before (the managed
+// PostgreSQL, say), and ending it would signal them. Call release once the
+// process is gone.
 func spawn(client *plugin.Client) (release func(), err error) {
 	errc := make(chan error, 1)
 	done := make(chan struct{})
 	go func() {
-		// Never unlocked: when this goroutine returns, the runtime ends the
-		// thread instead of reusing it.
 		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		_, err := client.Start()
 		errc <- err
 		<-done

@@ -267,8 +267,10 @@ func TestTooManyCrashes(t *testing.T) {
 	if !strings.Contains(st.Reason, "3 crashes") || !strings.Contains(st.Reason, "exit status 3") || st.PID != 0 || st.Crashes != 3 {
 		t.Errorf("status %+v", st)
 	}
+	// The catalogue follows the memory.
+	eventually(t, time.Second, "failed in the catalogue", func() bool { return f.record("crasher").Status == catalog.StatusFailed })
 	rec := f.record("crasher")
-	if rec.Status != catalog.StatusFailed || rec.StatusReason != st.Reason || rec.PID != 0 {
+	if rec.StatusReason != st.Reason || rec.PID != 0 {
 		t.Errorf("record %s %q %d", rec.Status, rec.StatusReason, rec.PID)
 	}
 	// Not restarted by itself.
@@ -326,6 +328,8 @@ func TestHungPluginRestarted(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	// The signal is delivered when the process is next scheduled.
+	eventually(t, time.Second, "the plugin stopped", func() bool { return procState(pid) == 'T' })
 	t0 := time.Now()
 	// A call to the frozen process ends when the supervisor gives up on it,
 	// not at the call timeout.

@@ -88,8 +88,7 @@ func (u *unit) loop(life context.Context) {
 	defer func() {
 		u.serving.Store(nil)
 		u.mu.Lock()
-		answer(u.waiters, fmt.Errorf("plugin %s: %w: the host is stopping", u.id, ErrUnavailable))
-		u.waiters = nil
+		answer(&u.waiters, fmt.Errorf("plugin %s: %w: the host is stopping", u.id, ErrUnavailable))
 		u.mu.Unlock()
 		close(u.done)
 	}()
@@ -117,7 +116,7 @@ func (u *unit) loop(life context.Context) {
 			if inst != nil {
 				inst.stop(errors.New("the host is stopping"), true)
 			}
-			answer(waiters, fmt.Errorf("plugin %s: %w: the host is stopping", u.id, ErrUnavailable))
+			answer(&waiters, fmt.Errorf("plugin %s: %w: the host is stopping", u.id, ErrUnavailable))
 			return
 		}
 		var crash string
@@ -126,7 +125,7 @@ func (u *unit) loop(life context.Context) {
 		case errors.As(err, &ref):
 			u.set(catalog.StatusRefused, ref.reason, 0)
 			u.log.Error("plugin refused", "reason", ref.reason)
-			answer(waiters, fmt.Errorf("plugin %s: %w: refused: %s", u.id, ErrFailed, ref.reason))
+			answer(&waiters, fmt.Errorf("plugin %s: %w: refused: %s", u.id, ErrFailed, ref.reason))
 			if !u.idle(life) {
 				return
 			}
@@ -135,7 +134,7 @@ func (u *unit) loop(life context.Context) {
 			crash = "start failed: " + err.Error()
 		default:
 			u.running(inst)
-			answer(waiters, nil)
+			answer(&waiters, nil)
 			var restart bool
 			crash, restart = u.watch(life, inst, func() { backoff = u.sup.opts.BackoffBase })
 			u.serving.Store(nil)
@@ -156,7 +155,7 @@ func (u *unit) loop(life context.Context) {
 			reason := fmt.Sprintf("%d crashes within %s, the last: %s", u.sup.opts.MaxCrashes, u.sup.opts.CrashWindow, crash)
 			u.set(catalog.StatusFailed, reason, 0)
 			u.log.Error("plugin failed: not restarted until the console restarts it", "reason", reason)
-			answer(waiters, fmt.Errorf("plugin %s: %w: %s", u.id, ErrFailed, reason))
+			answer(&waiters, fmt.Errorf("plugin %s: %w: %s", u.id, ErrFailed, reason))
 			if !u.idle(life) {
 				return
 			}
@@ -165,7 +164,7 @@ func (u *unit) loop(life context.Context) {
 		status = catalog.StatusRestarting
 		u.set(status, crash, 0)
 		u.log.Warn("plugin crashed, restarting", "reason", crash, "after", backoff)
-		answer(waiters, fmt.Errorf("plugin %s: %w: %s", u.id, ErrUnavailable, crash))
+		answer(&waiters, fmt.Errorf("plugin %s: %w: %s", u.id, ErrUnavailable, crash))
 		select {
 		case <-time.After(backoff):
 		case <-u.wake: // a Restart does not wait out the backoff
@@ -197,10 +196,16 @@ func (u *unit) idle(life context.Context) bool {
 	}
 }
 
-func answer(waiters []chan error, err error) {
-	for _, w := range waiters {
-		w <- err
+// answer tells waiters the outcome of a start, once: each has room for
+// one answer, and one whose asker gave up must not block the loop.
+func answer(waiters *[]chan error, err error) {
+	for _, w := range *waiters {
+		select {
+		case w <- err:
+		default:
+		}
 	}
+	*waiters = nil
 }
 
 // start verifies the binary and starts a process of it.
@@ -217,14 +222,16 @@ func (u *unit) running(inst *instance) {
 	u.startedAt = inst.started
 	u.coldStart = inst.cold
 	u.manifest = inst.manifest
+	// Together: whoever reads "running" can call, and the other way round.
+	u.status, u.reason, u.pid = catalog.StatusRunning, "", inst.pid
+	u.serving.Store(inst)
 	u.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := u.sup.cat.SetManifest(ctx, u.id, inst.manifest); err != nil {
 		u.log.Error("record the plugin's manifest", "err", err)
 	}
-	u.set(catalog.StatusRunning, "", inst.pid)
-	u.serving.Store(inst)
+	u.record(catalog.StatusRunning, "", inst.pid)
 	u.log.Info("plugin running", "version", inst.manifest.GetVersion(), "pid", inst.pid,
 		"cold_start_ms", float64(inst.cold.Microseconds())/1000)
 }
@@ -274,7 +281,7 @@ func (u *unit) watch(life context.Context, inst *instance, stable func()) (crash
 				stable()
 			}
 		case <-beat.C:
-			u.set(catalog.StatusRunning, "", inst.pid)
+			u.record(catalog.StatusRunning, "", inst.pid)
 		}
 	}
 }
@@ -304,6 +311,11 @@ func (u *unit) set(status, reason string, pid int) {
 	u.mu.Lock()
 	u.status, u.reason, u.pid = status, reason, pid
 	u.mu.Unlock()
+	u.record(status, reason, pid)
+}
+
+// record writes the status to the catalogue.
+func (u *unit) record(status, reason string, pid int) {
 	// Not bound to life: the last word ("stopped") is written after it ends.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -326,6 +338,8 @@ func (u *unit) ready() (*instance, error) {
 	switch status {
 	case catalog.StatusFailed, catalog.StatusRefused:
 		return nil, fmt.Errorf("plugin %s: %w: %s%s", u.id, ErrFailed, status, reason)
+	case catalog.StatusRunning: // the process just ended; the status follows
+		status = "its process ended"
 	}
 	return nil, fmt.Errorf("plugin %s: %w: %s%s", u.id, ErrUnavailable, status, reason)
 }
