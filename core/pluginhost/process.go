@@ -249,11 +249,26 @@ func (inst *instance) stop(cause error, graceful bool) {
 	if !graceful {
 		_ = syscall.Kill(-inst.pid, syscall.SIGKILL)
 	}
-	// Closes the connection (a plugin exits on that), then kills after 2 s;
-	// waits for the process either way.
-	inst.client.Kill()
+	// go-plugin asks the plugin to shut down, kills it 2 s later, and waits
+	// for the process. The asking is an RPC without a deadline, though: a
+	// frozen plugin (stopped, or wedged so that it never answers) would
+	// hold it forever, so the kill comes from here past a bound.
+	killed := make(chan struct{})
+	go func() {
+		inst.client.Kill()
+		close(killed)
+	}()
+	select {
+	case <-killed:
+	case <-time.After(killGrace):
+		_ = syscall.Kill(-inst.pid, syscall.SIGKILL)
+		<-killed
+	}
 	// Whatever the plugin may have started shares its group. The group id
 	// cannot have been reused while any member is alive.
 	_ = syscall.Kill(-inst.pid, syscall.SIGKILL)
 	inst.release()
 }
+
+// killGrace is how long a plugin asked to stop has before it is killed.
+const killGrace = 3 * time.Second

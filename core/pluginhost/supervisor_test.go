@@ -551,3 +551,23 @@ func TestLive(t *testing.T) {
 		}
 	}
 }
+
+// TestStopFrozenPlugin stops a host whose plugin does not answer anything
+// (stopped with SIGSTOP): Stop must not wait for it forever.
+func TestStopFrozenPlugin(t *testing.T) {
+	f := setup(t, pluginhost.Options{HealthInterval: time.Minute}, "echo")
+	f.start()
+	pid := f.status("echo").PID
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Second, "the plugin stopped", func() bool { return procState(pid) == 'T' })
+	t0 := time.Now()
+	f.sup.Stop()
+	if d := time.Since(t0); d > 6*time.Second {
+		t.Errorf("Stop took %s", d)
+	}
+	if alive(pid) {
+		t.Errorf("the frozen plugin %d outlived Stop", pid)
+	}
+}
