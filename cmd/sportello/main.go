@@ -6,6 +6,7 @@
 //	sportello tenant apply -f FILE    create or update tenants from manifests
 //	sportello tenant list [--json]    list tenants
 //	sportello platform-user add ...   create a platform staff account
+//	sportello plugin register|list    the catalogue of plugin binaries
 package main
 
 import (
@@ -28,6 +29,9 @@ commands:
   platform-user add --email E --name N
                                  create a platform staff account (password from
                                  SPORTELLO_PASSWORD or standard input)
+  plugin register --all | ID...  trust the plugin binaries of SPORTELLO_PLUGIN_DIR as
+                                 they are now (their SHA-256 is pinned)
+  plugin list [--json]           id, version, sha256, status and pid of each plugin
 
 environment: see README.md (SPORTELLO_ADDR, SPORTELLO_DATABASE_URL, ...)
 `

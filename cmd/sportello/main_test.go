@@ -147,6 +147,11 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	idp, _ := net.Listen("tcp", "127.0.0.1:0")
 	idpAddr := idp.Addr().String()
 	idp.Close()
+	plugins := t.TempDir()
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(plugins, "example"), "../../plugins/example").CombinedOutput(); err != nil {
+		t.Fatalf("build the example plugin: %v\n%s", err, out)
+	}
+	c.env = append(c.env, "SPORTELLO_PLUGIN_DIR="+plugins)
 	cmd := exec.Command(bin, "serve", "--demo")
 	cmd.Dir = "../.."
 	cmd.Env = append(c.env, "SPORTELLO_ADDR="+addr, "SPORTELLO_DEV_IDP_ADDR="+idpAddr, "SPORTELLO_LOG_FORMAT=json")
@@ -177,6 +182,22 @@ func TestServeShutsDownGracefully(t *testing.T) {
 		t.Fatalf("the welcome lacks portals or logins:\n%s", stdout.String())
 	}
 
+	// The demo registered and started the plugin; `plugin list` sees it run.
+	out, _, code := c.run("plugin", "list", "--json")
+	var listed []struct {
+		ID     string `json:"id"`
+		SHA256 string `json:"sha256"`
+		Status string `json:"status"`
+		PID    int    `json:"pid"`
+	}
+	if err := json.Unmarshal([]byte(out), &listed); code != 0 || err != nil || len(listed) != 1 {
+		t.Fatalf("plugin list: %d %v %s", code, err, out)
+	}
+	if p := listed[0]; p.ID != "example" || p.Status != "running" || p.PID <= 0 || len(p.SHA256) != 64 {
+		t.Fatalf("plugin list: %+v", p)
+	}
+	pluginPID := listed[0].PID
+
 	// A request in flight when the signal comes is answered before exit.
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -204,6 +225,10 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	case <-time.After(25 * time.Second):
 		t.Fatal("serve did not stop after SIGTERM")
 	}
+	// No plugin process outlives the host.
+	if running(pluginPID) {
+		t.Fatalf("plugin %d still runs after the host stopped", pluginPID)
+	}
 	// Structured logs carry the request id and the tenant.
 	if !strings.Contains(stderr.String(), `"request_id":`) || !strings.Contains(stderr.String(), `"tenant":"lugano"`) {
 		t.Fatalf("logs lack request id or tenant:\n%.2000s", stderr.String())
@@ -226,4 +251,17 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// running reports whether pid is a live process; a zombie waiting for a
+// parent that never reaps it (PID 1 of some sandboxes) has ended.
+func running(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name in parentheses.
+	s := string(stat)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }
