@@ -24,16 +24,15 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	"google.golang.org/grpc/metadata"
 
+	"github.com/sportello/sportello/bench/fixture"
 	"github.com/sportello/sportello/bench/plugin/handler"
 	"github.com/sportello/sportello/core/catalog"
 	"github.com/sportello/sportello/core/hostapi"
 	"github.com/sportello/sportello/core/pluginhost"
-	"github.com/sportello/sportello/core/store/pgtest"
 	"github.com/sportello/sportello/plugins/sdk"
 	"github.com/sportello/sportello/plugins/sdk/pb"
 )
@@ -85,7 +84,7 @@ func main() {
 
 func run(dur time.Duration) error {
 	ctx := context.Background()
-	root, err := repoRoot()
+	root, err := fixture.RepoRoot()
 	if err != nil {
 		return err
 	}
@@ -100,14 +99,11 @@ func run(dur time.Duration) error {
 		return fmt.Errorf("build the benchmark plugin: %w", err)
 	}
 
-	pg, err := pgtest.Start(ctx)
+	db, stop, err := fixture.Database(ctx)
 	if err != nil {
 		return err
 	}
-	defer pg.Stop()
-	tb := &tb{}
-	defer tb.cleanup()
-	db := pg.NewDB(tb)
+	defer stop()
 
 	var tenant int64
 	if err := db.App.NewRaw("INSERT INTO tenants (slug, name, languages) VALUES ('bench', 'Bench', '{it}') RETURNING id").Scan(ctx, &tenant); err != nil {
@@ -376,37 +372,4 @@ func round(f float64) float64 {
 		return -round(-f)
 	}
 	return float64(int64(f*1000+0.5)) / 1000
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-}
-
-// tb lets the benchmark use pgtest's per-test databases outside a test.
-type tb struct {
-	testing.TB
-	cleanups []func()
-}
-
-func (t *tb) Helper()                           {}
-func (t *tb) Cleanup(f func())                  { t.cleanups = append(t.cleanups, f) }
-func (t *tb) Fatal(args ...any)                 { panic(fmt.Sprint(args...)) }
-func (t *tb) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
-func (t *tb) cleanup() {
-	for i := len(t.cleanups) - 1; i >= 0; i-- {
-		t.cleanups[i]()
-	}
 }

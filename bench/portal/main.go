@@ -20,15 +20,14 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
+	"github.com/sportello/sportello/bench/fixture"
 	"github.com/sportello/sportello/core/authn"
 	"github.com/sportello/sportello/core/server"
-	"github.com/sportello/sportello/core/store/pgtest"
 	"github.com/sportello/sportello/core/tenancy"
 )
 
@@ -59,15 +58,12 @@ func main() {
 
 func run(conns int, dur time.Duration, path string) error {
 	ctx := context.Background()
-	pg, err := pgtest.Start(ctx)
+	db, stop, err := fixture.Database(ctx)
 	if err != nil {
 		return err
 	}
-	defer pg.Stop()
-	tb := &tb{}
-	db := pg.NewDB(tb)
-	defer tb.cleanup()
-	root, err := repoRoot()
+	defer stop()
+	root, err := fixture.RepoRoot()
 	if err != nil {
 		return err
 	}
@@ -215,36 +211,3 @@ func load(addr, path string, conns int, d time.Duration) (result, error) {
 }
 
 func round(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-}
-
-// tb lets the benchmark use pgtest's per-test databases outside a test.
-type tb struct {
-	testing.TB
-	cleanups []func()
-}
-
-func (t *tb) Helper()                           {}
-func (t *tb) Cleanup(f func())                  { t.cleanups = append(t.cleanups, f) }
-func (t *tb) Fatal(args ...any)                 { panic(fmt.Sprint(args...)) }
-func (t *tb) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
-func (t *tb) cleanup() {
-	for i := len(t.cleanups) - 1; i >= 0; i-- {
-		t.cleanups[i]()
-	}
-}

@@ -121,33 +121,49 @@ func (s *Server) URL(db string) string { return s.url(db) }
 // NewDB creates a fresh migrated database for t, dropped when t ends.
 func (s *Server) NewDB(t testing.TB) *DB {
 	t.Helper()
-	ctx := context.Background()
-	name := fmt.Sprintf("%s_%d", s.prefix, s.seq.Add(1))
-	admin, err := store.Open(ctx, s.url("postgres"), 1)
+	db, drop, err := s.CreateDB(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(drop)
+	return db
+}
+
+// CreateDB creates a fresh migrated database outside a test (benchmarks);
+// drop closes its pools and removes it.
+func (s *Server) CreateDB(ctx context.Context) (db *DB, drop func(), err error) {
+	name := fmt.Sprintf("%s_%d", s.prefix, s.seq.Add(1))
+	admin, err := store.Open(ctx, s.url("postgres"), 1)
+	if err != nil {
+		return nil, nil, err
+	}
 	defer admin.Close()
 	if _, err := admin.ExecContext(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, s.tplName())); err != nil {
-		t.Fatalf("create test database: %v", err)
+		return nil, nil, fmt.Errorf("create test database: %w", err)
 	}
-	db := &DB{Name: name, OwnerURL: s.url(name)}
+	db = &DB{Name: name, OwnerURL: s.url(name)}
 	db.AppURL, _ = store.AppURL(db.OwnerURL, AppPassword)
-	if db.Owner, err = store.Open(ctx, db.OwnerURL, 4); err != nil {
-		t.Fatal(err)
-	}
-	if db.App, err = store.Open(ctx, db.AppURL, 20); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db.App.Close()
-		db.Owner.Close()
-		if admin, err := store.Open(ctx, s.url("postgres"), 1); err == nil {
-			_, _ = admin.ExecContext(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name))
+	drop = func() {
+		if db.App != nil {
+			db.App.Close()
+		}
+		if db.Owner != nil {
+			db.Owner.Close()
+		}
+		if admin, err := store.Open(context.Background(), s.url("postgres"), 1); err == nil {
+			_, _ = admin.ExecContext(context.Background(), fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name))
 			admin.Close()
 		}
-	})
-	return db
+	}
+	if db.Owner, err = store.Open(ctx, db.OwnerURL, 4); err != nil {
+		drop()
+		return nil, nil, err
+	}
+	if db.App, err = store.Open(ctx, db.AppURL, 20); err != nil {
+		drop()
+		return nil, nil, err
+	}
+	return db, drop, nil
 }
 
 // Stop stops the cluster and removes its files.
