@@ -209,6 +209,9 @@ func CompileSchema(schema []byte) (*jsonschema.Schema, error) {
 	for _, f := range formats {
 		c.RegisterFormat(f)
 	}
+	// A schema is self-contained: no loader, so a "$ref" to a file or a
+	// URL can make the host read nothing beyond the schema itself.
+	c.UseLoader(jsonschema.SchemeURLLoader{})
 	if err := c.AddResource("schema.json", doc); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,8 @@ package sdk_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -162,5 +164,22 @@ func TestFormats(t *testing.T) {
 		if (err == nil) != tc.ok {
 			t.Errorf("%s %q: valid %v, want %v (%v)", tc.field, tc.value, err == nil, tc.ok, err)
 		}
+	}
+}
+
+func TestCompileSchemaReadsNothingOutside(t *testing.T) {
+	// A valid schema on the host's disk: a loader would happily read it.
+	onDisk := filepath.Join(t.TempDir(), "secret.json")
+	if err := os.WriteFile(onDisk, []byte(`{"type":"string"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{onDisk, "file://" + onDisk, "http://127.0.0.1:1/x.json"} {
+		schema := []byte(`{"type":"object","properties":{"a":{"$ref":"` + ref + `"}}}`)
+		if _, err := sdk.CompileSchema(schema); err == nil {
+			t.Errorf("a $ref to %s compiled", ref)
+		}
+	}
+	if _, err := sdk.CompileSchema([]byte(`{"$defs":{"n":{"type":"string"}},"type":"object","properties":{"a":{"$ref":"#/$defs/n"}}}`)); err != nil {
+		t.Errorf("a local $ref: %v", err)
 	}
 }
