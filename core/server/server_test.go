@@ -484,6 +484,14 @@ func TestHostileRequestsNeverFail(t *testing.T) {
 		{staff, "POST", "/t/lugano/admin/policies/99999/delete", nil},
 		{staff, "POST", "/t/lugano/admin/policies/-1/delete", nil},
 		{staff, "GET", "/t/venezia/admin/policies", nil},
+		{b, "GET", "/t/lugano/services/nosuch", nil},
+		{b, "GET", "/t/lugano/services/" + strings.Repeat("x", 500), nil},
+		{staff, "GET", "/t/lugano/admin/services/nosuch", nil},
+		{staff, "POST", "/t/lugano/admin/services/nosuch/publish", nil},
+		{staff, "POST", "/t/lugano/admin/services/helpdesk/request", nil},
+		{staff, "POST", "/t/lugano/services/nosuch/submit", nil},
+		{staff, "POST", "/platform/requests/abc/1/approve", nil},
+		{staff, "POST", "/platform/requests/1/1/launch", nil},
 	}
 	for _, tc := range cases {
 		var form url.Values
