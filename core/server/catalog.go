@@ -12,6 +12,7 @@ import (
 
 	"github.com/sportello/sportello/core/catalog"
 	"github.com/sportello/sportello/core/forms"
+	"github.com/sportello/sportello/core/pluginhost"
 	"github.com/sportello/sportello/plugins/sdk/pb"
 	"github.com/sportello/sportello/web"
 )
@@ -338,4 +339,26 @@ func (s *Server) platformConsole(c *fiber.Ctx, d *web.PlatformData) error {
 		d.Requests = append(d.Requests, row)
 	}
 	return nil
+}
+
+// restartPlugin starts a plugin afresh from the console: after a fix of
+// what made it fail, or after its binary was registered again.
+func (s *Server) restartPlugin(c *fiber.Ctx) error {
+	if s.Plugins == nil {
+		return fmt.Errorf("no plugin host: %w", pluginhost.ErrUnavailable)
+	}
+	id := c.Params("plugin")
+	if _, err := s.Catalog.Get(c.UserContext(), id); err != nil {
+		return err
+	}
+	err := s.Plugins.Restart(c.UserContext(), id)
+	if errors.Is(err, pluginhost.ErrFailed) || errors.Is(err, pluginhost.ErrUnavailable) {
+		// The console shows the new reason on the plugin's row.
+		s.log.Warn("plugin restart failed", "plugin", id, "err", err)
+		return c.Redirect("/platform?done=restart_failed", fiber.StatusSeeOther)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/platform?done=restarted", fiber.StatusSeeOther)
 }

@@ -304,6 +304,10 @@ func (s *Server) renderPlatformHome(c *fiber.Ctx, status int, errID string) erro
 		p.Flash = s.i18n.T(rs.lang, errID, nil)
 	case c.Query("done") == "decided":
 		p.Flash = s.i18n.T(rs.lang, "platform.decided", nil)
+	case c.Query("done") == "restarted":
+		p.Flash = s.i18n.T(rs.lang, "platform.restarted", nil)
+	case c.Query("done") == "restart_failed":
+		p.Flash = s.i18n.T(rs.lang, "platform.restart_failed", nil)
 	}
 	return s.renderStatus(c, status, p)
 }

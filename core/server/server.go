@@ -115,6 +115,7 @@ func (s *Server) routes() {
 	platform.Post("/login", s.platformLogin)
 	platform.Post("/logout", s.platformLogout)
 	platform.Post("/requests/:tenant/:request/:verdict", s.requirePlatform, s.decideRequest)
+	platform.Post("/plugins/:plugin/restart", s.requirePlatform, s.restartPlugin)
 
 	// A tenant's pages answer both under its own host and under /t/{slug}.
 	s.tenantRoutes(app.Group("/t/:tenant"))

@@ -99,6 +99,14 @@ func TestServiceFromRequestToCitizen(t *testing.T) {
 	expect(t, ops.form(s.url+"/platform", s.url+m[1]+"/reject", url.Values{"reason": {""}}), 422)
 	ar := ops.form(s.url+"/platform", s.url+m[1]+"/approve", url.Values{})
 	expect(t, ar, 303)
+	// The console restarts a plugin; it serves again at once.
+	before := s.srv.Plugins.Status()
+	expect(t, ops.form(s.url+"/platform", s.url+"/platform/plugins/example/restart", url.Values{}), 303)
+	after := s.srv.Plugins.Status()
+	if len(before) != 1 || len(after) != 1 || after[0].PID == before[0].PID || after[0].Status != catalog.StatusRunning {
+		t.Fatalf("restart from the console: before %+v after %+v", before, after)
+	}
+	expect(t, ops.form(s.url+"/platform", s.url+"/platform/plugins/nosuch/restart", url.Values{}), 404)
 
 	// Configuration is checked against the plugin's schema, errors beside fields.
 	r := admin.form(page, page+"/config", url.Values{"office_email": {"not an address"}, "max_message_length": {"10"}})
