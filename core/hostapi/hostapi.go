@@ -91,10 +91,10 @@ func (c Call) validate() error {
 	return nil
 }
 
-// Server serves the Host API for every plugin. Its own methods accept the
-// token of any plugin and act as that plugin; give plugins ForPlugin views.
+// Server keeps the calls in progress and the Host API's logic. Plugins are
+// served its ForPlugin views, which accept only their own plugin's tokens;
+// the Server itself is no gRPC service, so no endpoint can act as any plugin.
 type Server struct {
-	pb.UnimplementedHostAPIServer
 	db      *store.DB
 	log     *slog.Logger
 	timeout time.Duration
@@ -102,8 +102,6 @@ type Server struct {
 	mu    sync.Mutex
 	calls map[[sha256.Size]byte]*binding
 }
-
-var _ pb.HostAPIServer = (*Server)(nil)
 
 type binding struct {
 	call    Call
@@ -151,9 +149,8 @@ func (s *Server) drop(key [sha256.Size]byte) {
 	s.mu.Unlock()
 }
 
-// resolve finds the call of ctx's token. With restrict, only calls of
-// plugin qualify.
-func (s *Server) resolve(ctx context.Context, restrict bool, plugin string) (Call, error) {
+// resolve finds the call of ctx's token; only calls of plugin qualify.
+func (s *Server) resolve(ctx context.Context, plugin string) (Call, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	vals := md.Get(sdk.CallTokenKey)
 	if len(vals) != 1 || vals[0] == "" {
@@ -165,7 +162,7 @@ func (s *Server) resolve(ctx context.Context, restrict bool, plugin string) (Cal
 	s.mu.Unlock()
 	// One message for unknown, ended, expired and foreign tokens: a caller
 	// learns nothing about other plugins' calls.
-	if !ok || time.Now().After(b.expires) || (restrict && b.call.PluginID != plugin) {
+	if !ok || time.Now().After(b.expires) || b.call.PluginID != plugin {
 		return Call{}, status.Error(codes.PermissionDenied, "call token unknown or no longer valid")
 	}
 	return b.call, nil
@@ -187,10 +184,10 @@ var _ pb.HostAPIServer = (*view)(nil)
 
 // serve resolves the call and runs fn in it, turning fn's errors into
 // gRPC statuses.
-func serve[Req, Res any](ctx context.Context, s *Server, restrict bool, plugin string, req Req,
+func serve[Req, Res any](ctx context.Context, s *Server, plugin string, req Req,
 	fn func(context.Context, Call, Req) (Res, error)) (Res, error) {
 	var zero Res
-	c, err := s.resolve(ctx, restrict, plugin)
+	c, err := s.resolve(ctx, plugin)
 	if err != nil {
 		return zero, err
 	}
@@ -249,74 +246,40 @@ func notFound(what string, id int64) error {
 	return status.Errorf(codes.NotFound, "%s %d not found", what, id)
 }
 
-// The Host API methods, for the Server and for a plugin's view alike:
-// resolve the call of the token, then act in its tenant, as its plugin, for
-// its actor. What each does is told in the proto and the methods below.
-
-func (s *Server) CreateDossier(ctx context.Context, r *pb.CreateDossierRequest) (*pb.Dossier, error) {
-	return serve(ctx, s, false, "", r, s.createDossier)
-}
-func (s *Server) GetDossier(ctx context.Context, r *pb.GetDossierRequest) (*pb.Dossier, error) {
-	return serve(ctx, s, false, "", r, s.getDossier)
-}
-func (s *Server) ListDossiers(ctx context.Context, r *pb.ListDossiersRequest) (*pb.ListDossiersResponse, error) {
-	return serve(ctx, s, false, "", r, s.listDossiers)
-}
-func (s *Server) SetDossierStatus(ctx context.Context, r *pb.SetDossierStatusRequest) (*pb.Dossier, error) {
-	return serve(ctx, s, false, "", r, s.setDossierStatus)
-}
-func (s *Server) Reserve(ctx context.Context, r *pb.ReserveRequest) (*pb.Reservation, error) {
-	return serve(ctx, s, false, "", r, s.reserve)
-}
-func (s *Server) CancelReservation(ctx context.Context, r *pb.CancelReservationRequest) (*pb.Reservation, error) {
-	return serve(ctx, s, false, "", r, s.cancelReservation)
-}
-func (s *Server) GetSetting(ctx context.Context, r *pb.GetSettingRequest) (*pb.Setting, error) {
-	return serve(ctx, s, false, "", r, s.getSetting)
-}
-func (s *Server) PutSetting(ctx context.Context, r *pb.PutSettingRequest) (*pb.Setting, error) {
-	return serve(ctx, s, false, "", r, s.putSetting)
-}
-func (s *Server) Notify(ctx context.Context, r *pb.NotifyRequest) (*pb.NotifyResponse, error) {
-	return serve(ctx, s, false, "", r, s.notify)
-}
-func (s *Server) CreatePayment(ctx context.Context, r *pb.CreatePaymentRequest) (*pb.Payment, error) {
-	return serve(ctx, s, false, "", r, s.createPayment)
-}
-func (s *Server) Audit(ctx context.Context, r *pb.AuditRequest) (*pb.AuditResponse, error) {
-	return serve(ctx, s, false, "", r, s.audit)
-}
+// The Host API methods of a plugin's view: resolve the call of the token,
+// then act in its tenant, as its plugin, for its actor. What each does is
+// told in the proto and the methods below.
 
 func (v *view) CreateDossier(ctx context.Context, r *pb.CreateDossierRequest) (*pb.Dossier, error) {
-	return serve(ctx, v.s, true, v.plugin, r, v.s.createDossier)
+	return serve(ctx, v.s, v.plugin, r, v.s.createDossier)
 }
 func (v *view) GetDossier(ctx context.Context, r *pb.GetDossierRequest) (*pb.Dossier, error) {
-	return serve(ctx, v.s, true, v.plugin, r, v.s.getDossier)
+	return serve(ctx, v.s, v.plugin, r, v.s.getDossier)
 }
 func (v *view) ListDossiers(ctx context.Context, r *pb.ListDossiersRequest) (*pb.ListDossiersResponse, error) {
-	return serve(ctx, v.s, true, v.plugin, r, v.s.listDossiers)
+	return serve(ctx, v.s, v.plugin, r, v.s.listDossiers)
 }
 func (v *view) SetDossierStatus(ctx context.Context, r *pb.SetDossierStatusRequest) (*pb.Dossier, error) {
-	return serve(ctx, v.s, true, v.plugin, r, v.s.setDossierStatus)
+	return serve(ctx, v.s, v.plugin, r, v.s.setDossierStatus)
 }
 func (v *view) Reserve(ctx context.Context, r *pb.ReserveRequest) (*pb.Reservation, error) {
-	return serve(ctx, v.s, true, v.plugin, r, v.s.reserve)
+	return serve(ctx, v.s, v.plugin, r, v.s.reserve)
 }
 func (v *view) CancelReservation(ctx context.Context, r *pb.CancelReservationRequest) (*pb.Reservation, error) {
-	return serve(ctx, v.s, true, v.plugin, r, v.s.cancelReservation)
+	return serve(ctx, v.s, v.plugin, r, v.s.cancelReservation)
 }
 func (v *view) GetSetting(ctx context.Context, r *pb.GetSettingRequest) (*pb.Setting, error) {
-	return serve(ctx, v.s, true, v.plugin, r, v.s.getSetting)
+	return serve(ctx, v.s, v.plugin, r, v.s.getSetting)
 }
 func (v *view) PutSetting(ctx context.Context, r *pb.PutSettingRequest) (*pb.Setting, error) {
-	return serve(ctx, v.s, true, v.plugin, r, v.s.putSetting)
+	return serve(ctx, v.s, v.plugin, r, v.s.putSetting)
 }
 func (v *view) Notify(ctx context.Context, r *pb.NotifyRequest) (*pb.NotifyResponse, error) {
-	return serve(ctx, v.s, true, v.plugin, r, v.s.notify)
+	return serve(ctx, v.s, v.plugin, r, v.s.notify)
 }
 func (v *view) CreatePayment(ctx context.Context, r *pb.CreatePaymentRequest) (*pb.Payment, error) {
-	return serve(ctx, v.s, true, v.plugin, r, v.s.createPayment)
+	return serve(ctx, v.s, v.plugin, r, v.s.createPayment)
 }
 func (v *view) Audit(ctx context.Context, r *pb.AuditRequest) (*pb.AuditResponse, error) {
-	return serve(ctx, v.s, true, v.plugin, r, v.s.audit)
+	return serve(ctx, v.s, v.plugin, r, v.s.audit)
 }
