@@ -27,6 +27,14 @@ type Host interface {
 	// SetDossierStatus moves a dossier on, recording the note in its
 	// history; staff only.
 	SetDossierStatus(ctx context.Context, id int64, status, note string) (*pb.Dossier, error)
+	// AddDossierMessage adds to one of this service's dossiers a public
+	// reply, which the citizen sees and is notified of, or (internal) a
+	// note for staff only.
+	AddDossierMessage(ctx context.Context, dossierID int64, body string, internal bool) (*pb.DossierMessage, error)
+	// IssueDocument attaches a PDF to one of this service's dossiers for
+	// the citizen to download; with sign, the host first signs it (PAdES)
+	// with the tenant's certificate.
+	IssueDocument(ctx context.Context, d NewDocument) (*pb.Attachment, error)
 
 	// Reserve takes a resource (named by the plugin, scoped to its
 	// service) for [Start, End): ErrConflict if a live reservation
@@ -34,6 +42,12 @@ type Host interface {
 	Reserve(ctx context.Context, r NewReservation) (*pb.Reservation, error)
 	// CancelReservation frees a reservation; cancelling twice is no error.
 	CancelReservation(ctx context.Context, id int64) (*pb.Reservation, error)
+	// GetReservation reads one of this service's reservations by id or,
+	// with id 0, by its booking code.
+	GetReservation(ctx context.Context, id int64, code string) (*pb.Reservation, error)
+	// ConfirmReservation turns a hold into a booking: ErrConflict if the
+	// hold has expired or was cancelled.
+	ConfirmReservation(ctx context.Context, id int64) (*pb.Reservation, error)
 
 	// GetSetting decodes the tenant's value of key into v and reports
 	// whether there was one. Settings are this plugin's own, per tenant,
@@ -45,6 +59,8 @@ type Host interface {
 	Notify(ctx context.Context, n Notification) (int64, error)
 	// CreatePayment opens a pagoPA position for the citizen to pay.
 	CreatePayment(ctx context.Context, p NewPayment) (*pb.Payment, error)
+	// GetPayment reads one of this service's payments, to learn its status.
+	GetPayment(ctx context.Context, id int64) (*pb.Payment, error)
 	// Audit writes to the tenant's audit log; the host records who (this
 	// plugin, on behalf of the actor). action is like "example.submit",
 	// details a JSON object.
@@ -57,6 +73,24 @@ type NewDossier struct {
 	Data    any    // a JSON object (a struct or map), or nil
 	Status  string // default "submitted"
 	Channel string // default "web"
+	// Office is the slug of the office to assign it to; "" lets the host
+	// choose (the office the tenant configured for the service, if any).
+	Office string
+	// Due is the legal or promised deadline; zero: none.
+	Due time.Time
+	// Priority is "low", "normal" (the default), "high" or "urgent".
+	Priority string
+	// AttachmentIDs are files of this request (Request.Files) to keep on
+	// the dossier.
+	AttachmentIDs []int64
+}
+
+// NewDocument is a PDF to issue on a dossier.
+type NewDocument struct {
+	DossierID int64
+	Name      string // shown to the citizen; ends in .pdf
+	PDF       []byte
+	Sign      bool
 }
 
 // NewReservation holds or books a resource for a time range.
@@ -124,7 +158,37 @@ func (h *hostClient) CreateDossier(ctx context.Context, d NewDossier) (*pb.Dossi
 	if err != nil {
 		return nil, err
 	}
-	out, err := h.api.CreateDossier(h.ctx(ctx), &pb.CreateDossierRequest{Title: d.Title, DataJson: data, Status: d.Status, Channel: d.Channel})
+	req := &pb.CreateDossierRequest{Title: d.Title, DataJson: data, Status: d.Status, Channel: d.Channel,
+		Office: d.Office, Priority: d.Priority, AttachmentIds: d.AttachmentIDs}
+	if !d.Due.IsZero() {
+		req.DueUnix = d.Due.Unix()
+	}
+	out, err := h.api.CreateDossier(h.ctx(ctx), req)
+	return out, hostErr(err)
+}
+
+func (h *hostClient) AddDossierMessage(ctx context.Context, dossierID int64, body string, internal bool) (*pb.DossierMessage, error) {
+	out, err := h.api.AddDossierMessage(h.ctx(ctx), &pb.AddDossierMessageRequest{DossierId: dossierID, Body: body, Internal: internal})
+	return out, hostErr(err)
+}
+
+func (h *hostClient) IssueDocument(ctx context.Context, d NewDocument) (*pb.Attachment, error) {
+	out, err := h.api.IssueDocument(h.ctx(ctx), &pb.IssueDocumentRequest{DossierId: d.DossierID, Name: d.Name, Pdf: d.PDF, Sign: d.Sign})
+	return out, hostErr(err)
+}
+
+func (h *hostClient) GetReservation(ctx context.Context, id int64, code string) (*pb.Reservation, error) {
+	out, err := h.api.GetReservation(h.ctx(ctx), &pb.GetReservationRequest{Id: id, Code: code})
+	return out, hostErr(err)
+}
+
+func (h *hostClient) ConfirmReservation(ctx context.Context, id int64) (*pb.Reservation, error) {
+	out, err := h.api.ConfirmReservation(h.ctx(ctx), &pb.ConfirmReservationRequest{Id: id})
+	return out, hostErr(err)
+}
+
+func (h *hostClient) GetPayment(ctx context.Context, id int64) (*pb.Payment, error) {
+	out, err := h.api.GetPayment(h.ctx(ctx), &pb.GetPaymentRequest{Id: id})
 	return out, hostErr(err)
 }
 

@@ -15,6 +15,10 @@ import (
 	"github.com/sportello/sportello/plugins/sdk/pb"
 )
 
+// ScopeDossier is the scope of an action taken on one dossier of the
+// service: staff in the back office, a citizen in "my requests".
+const ScopeDossier = "dossier"
+
 // Languages a manifest's texts may be written in; Italian is required.
 var Languages = []string{"it", "de", "en"}
 
@@ -28,6 +32,8 @@ var (
 	idRe      = regexp.MustCompile(`^[a-z][a-z0-9_-]{1,39}$`)
 	versionRe = regexp.MustCompile(`^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$`)
 	actionRe  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+	// As dossiers.status in the database.
+	statusRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 )
 
 // manifestFile is the YAML a plugin author writes.
@@ -40,6 +46,13 @@ type manifestFile struct {
 	Actions      []actionFile         `yaml:"actions"`
 	ConfigSchema yaml.MapSlice        `yaml:"config_schema"`
 	Permissions  []permissionFile     `yaml:"permissions"`
+	Statuses     []statusFile         `yaml:"statuses"`
+}
+
+type statusFile struct {
+	ID    string            `yaml:"id"`
+	Label map[string]string `yaml:"label"`
+	Final bool              `yaml:"final"`
 }
 
 type textsFile struct {
@@ -66,6 +79,7 @@ type actionFile struct {
 	Label    map[string]string `yaml:"label"`
 	Form     string            `yaml:"form"`
 	Audience string            `yaml:"audience"`
+	Scope    string            `yaml:"scope"`
 }
 
 type permissionFile struct {
@@ -144,7 +158,24 @@ func ParseManifest(data []byte) (*pb.Manifest, error) {
 		if !contains([]string{"citizen", "staff", "anonymous"}, a.Audience) {
 			bad("actions[%d].audience %q: want citizen, staff or anonymous", i, a.Audience)
 		}
-		m.Actions = append(m.Actions, &pb.Action{Id: a.ID, Label: a.Label, FormId: a.Form, Audience: a.Audience})
+		if a.Scope != "" && a.Scope != ScopeDossier {
+			bad("actions[%d].scope %q: want empty (the service page) or %q", i, a.Scope, ScopeDossier)
+		}
+		if a.Scope == ScopeDossier && a.Audience == "anonymous" {
+			bad("actions[%d]: an action on a dossier needs a citizen or staff audience", i)
+		}
+		m.Actions = append(m.Actions, &pb.Action{Id: a.ID, Label: a.Label, FormId: a.Form, Audience: a.Audience, Scope: a.Scope})
+	}
+	statuses := map[string]bool{}
+	for i, st := range f.Statuses {
+		if !statusRe.MatchString(st.ID) || statuses[st.ID] {
+			bad("statuses[%d].id %q: missing, malformed or repeated", i, st.ID)
+		}
+		statuses[st.ID] = true
+		if st.Label["it"] == "" {
+			bad("statuses[%d].label.it: required", i)
+		}
+		m.Statuses = append(m.Statuses, &pb.Status{Id: st.ID, Label: st.Label, Final: st.Final})
 	}
 	if len(f.ConfigSchema) > 0 {
 		schema, err := schemaJSON(f.ConfigSchema)

@@ -34,7 +34,10 @@ forms:
         middle: {type: string, format: date, title: Mezzo}
 actions:
   - {id: submit, label: {it: Invia}, form: request, audience: citizen}
-  - {id: review, label: {it: Esamina}, audience: staff}
+  - {id: review, label: {it: Esamina}, audience: staff, scope: dossier}
+statuses:
+  - {id: submitted, label: {it: Inviata}}
+  - {id: closed, label: {it: Chiusa}, final: true}
 config_schema:
   type: object
   properties:
@@ -50,7 +53,8 @@ func TestParseManifest(t *testing.T) {
 	}
 	if m.GetId() != "sample" || m.GetVersion() != "1.2.0" || m.GetProtocol() != sdk.ProtocolVersion ||
 		m.GetTexts()["en"].GetName() != "Sample" || len(m.GetActions()) != 2 || m.GetActions()[0].GetFormId() != "request" ||
-		len(m.GetPermissions()) != 1 || len(m.GetConfigSchemaJson()) == 0 {
+		len(m.GetPermissions()) != 1 || len(m.GetConfigSchemaJson()) == 0 ||
+		m.GetActions()[1].GetScope() != sdk.ScopeDossier || len(m.GetStatuses()) != 2 || !m.GetStatuses()[1].GetFinal() {
 		t.Fatalf("manifest %v", m)
 	}
 	// Fields keep the author's order, at each level, whatever JSON does
@@ -96,6 +100,11 @@ func TestParseManifestErrors(t *testing.T) {
 		{"unknown audience", "audience: staff", "audience: everyone", `actions[1].audience "everyone"`},
 		{"bad config schema", "email: {type: string, format: email", "email: {type: 42, format: email", "config_schema"},
 		{"bad permission", "action: write}", "action: delete}", "permissions[0]"},
+		{"unknown scope", "scope: dossier}", "scope: tenant}", `actions[1].scope "tenant"`},
+		{"anonymous on a dossier", "audience: staff, scope", "audience: anonymous, scope", "actions[1]: an action on a dossier"},
+		{"bad status id", "{id: closed,", "{id: Closed,", `statuses[1].id "Closed"`},
+		{"repeated status", "{id: closed,", "{id: submitted,", `statuses[1].id "submitted"`},
+		{"status without Italian", "label: {it: Chiusa}", "label: {en: Closed}", "statuses[1].label.it"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -44,9 +44,33 @@ type Request struct {
 	Values json.RawMessage
 	// Config is the tenant's configuration of this service.
 	Config json.RawMessage
+	// DossierID is the dossier an action of scope "dossier" is about; the
+	// host has checked it is one of this service's, in this tenant.
+	DossierID int64
+	// Files are the files uploaded with the form, stored by the host; the
+	// form's value for a file field is the attachment id, as a string.
+	Files []File
 	// Host is the Host API, bound to this request: what it reads and
 	// writes belongs to this request's tenant, on behalf of its actor.
 	Host Host
+}
+
+// File is an uploaded file the host has checked and stored.
+type File struct {
+	Field        string // JSON pointer of the form field
+	AttachmentID int64  // keep it on a dossier with NewDossier.AttachmentIDs
+	Name         string
+	ContentType  string // sniffed from the content
+	Size         int64
+	SHA256       string
+}
+
+// Download is a file the host sends instead of a page: a CSV export, a
+// document.
+type Download struct {
+	Name        string
+	ContentType string
+	Content     []byte
 }
 
 // Decode unmarshals the submitted values into v.
@@ -86,6 +110,8 @@ type Response struct {
 	Data          any
 	DossierID     int64
 	DossierNumber string
+	// File, when set, is sent to the person as a download.
+	File *Download
 }
 
 // OK is a successful response with a message for the person.
@@ -162,8 +188,13 @@ func (s *server) Handle(ctx context.Context, in *pb.HandleRequest) (_ *pb.Handle
 			Roles: c.GetActor().GetRoles()},
 		Action: in.GetAction(),
 		Values: in.GetValuesJson(),
-		Config: c.GetConfigJson(),
-		Host:   &hostClient{api: host, token: c.GetCallToken()},
+		Config:    c.GetConfigJson(),
+		DossierID: in.GetDossierId(),
+		Host:      &hostClient{api: host, token: c.GetCallToken()},
+	}
+	for _, f := range in.GetFiles() {
+		req.Files = append(req.Files, File{Field: f.GetField(), AttachmentID: f.GetAttachmentId(), Name: f.GetName(),
+			ContentType: f.GetContentType(), Size: f.GetSize(), SHA256: f.GetSha256()})
 	}
 	res, err := s.svc.Handle(ctx, req)
 	if err != nil {
@@ -189,6 +220,12 @@ func (s *server) Handle(ctx context.Context, in *pb.HandleRequest) (_ *pb.Handle
 		}
 	default:
 		return nil, status.Errorf(codes.Internal, "%s: unknown outcome %q", in.GetAction(), out.Outcome)
+	}
+	if f := res.File; f != nil {
+		if f.Name == "" || f.ContentType == "" {
+			return nil, status.Errorf(codes.Internal, "%s: a download needs a name and a content type", in.GetAction())
+		}
+		out.File = &pb.File{Name: f.Name, ContentType: f.ContentType, Content: f.Content}
 	}
 	for _, fe := range res.Errors {
 		out.Errors = append(out.Errors, &pb.FieldError{Field: fe.Field, Message: fe.Message})

@@ -265,7 +265,11 @@ type Action struct {
 	Label  map[string]string      `protobuf:"bytes,2,rep,name=label,proto3" json:"label,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	FormId string                 `protobuf:"bytes,3,opt,name=form_id,json=formId,proto3" json:"form_id,omitempty"`
 	// Who may take it: "citizen", "staff" or "anonymous".
-	Audience      string `protobuf:"bytes,4,opt,name=audience,proto3" json:"audience,omitempty"`
+	Audience string `protobuf:"bytes,4,opt,name=audience,proto3" json:"audience,omitempty"`
+	// Where it is offered: "" on the service page; "dossier" on one dossier
+	// of the service (in the back office for staff, in "my requests" for
+	// citizens), with HandleRequest.dossier_id set.
+	Scope         string `protobuf:"bytes,5,opt,name=scope,proto3" json:"scope,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -328,6 +332,75 @@ func (x *Action) GetAudience() string {
 	return ""
 }
 
+func (x *Action) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+// A state of the service's dossiers, for the back office's filters and the
+// citizen's "my requests". Dossiers start in the first one.
+type Status struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Label         map[string]string      `protobuf:"bytes,2,rep,name=label,proto3" json:"label,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // by language
+	Final         bool                   `protobuf:"varint,3,opt,name=final,proto3" json:"final,omitempty"`                                                                          // the dossier is closed in this state
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Status) Reset() {
+	*x = Status{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Status) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Status) ProtoMessage() {}
+
+func (x *Status) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Status.ProtoReflect.Descriptor instead.
+func (*Status) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Status) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Status) GetLabel() map[string]string {
+	if x != nil {
+		return x.Label
+	}
+	return nil
+}
+
+func (x *Status) GetFinal() bool {
+	if x != nil {
+		return x.Final
+	}
+	return false
+}
+
 // A casbin grant the plugin adds to every tenant that enables it.
 type Permission struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -340,7 +413,7 @@ type Permission struct {
 
 func (x *Permission) Reset() {
 	*x = Permission{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[4]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -352,7 +425,7 @@ func (x *Permission) String() string {
 func (*Permission) ProtoMessage() {}
 
 func (x *Permission) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[4]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -365,7 +438,7 @@ func (x *Permission) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Permission.ProtoReflect.Descriptor instead.
 func (*Permission) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{4}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Permission) GetRole() string {
@@ -400,13 +473,14 @@ type Manifest struct {
 	ConfigSchemaJson []byte                   `protobuf:"bytes,7,opt,name=config_schema_json,json=configSchemaJson,proto3" json:"config_schema_json,omitempty"` // per-tenant configuration
 	Permissions      []*Permission            `protobuf:"bytes,8,rep,name=permissions,proto3" json:"permissions,omitempty"`
 	Protocol         uint32                   `protobuf:"varint,9,opt,name=protocol,proto3" json:"protocol,omitempty"` // the contract version it was built against
+	Statuses         []*Status                `protobuf:"bytes,10,rep,name=statuses,proto3" json:"statuses,omitempty"` // the workflow of the service's dossiers
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Manifest) Reset() {
 	*x = Manifest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[5]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -418,7 +492,7 @@ func (x *Manifest) String() string {
 func (*Manifest) ProtoMessage() {}
 
 func (x *Manifest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[5]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -431,7 +505,7 @@ func (x *Manifest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Manifest.ProtoReflect.Descriptor instead.
 func (*Manifest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{5}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Manifest) GetId() string {
@@ -497,6 +571,13 @@ func (x *Manifest) GetProtocol() uint32 {
 	return 0
 }
 
+func (x *Manifest) GetStatuses() []*Status {
+	if x != nil {
+		return x.Statuses
+	}
+	return nil
+}
+
 type Actor struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// "citizen", "staff" or "anonymous".
@@ -510,7 +591,7 @@ type Actor struct {
 
 func (x *Actor) Reset() {
 	*x = Actor{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[6]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -522,7 +603,7 @@ func (x *Actor) String() string {
 func (*Actor) ProtoMessage() {}
 
 func (x *Actor) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[6]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -535,7 +616,7 @@ func (x *Actor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Actor.ProtoReflect.Descriptor instead.
 func (*Actor) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{6}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Actor) GetKind() string {
@@ -582,7 +663,7 @@ type Context struct {
 
 func (x *Context) Reset() {
 	*x = Context{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[7]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -594,7 +675,7 @@ func (x *Context) String() string {
 func (*Context) ProtoMessage() {}
 
 func (x *Context) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[7]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -607,7 +688,7 @@ func (x *Context) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Context.ProtoReflect.Descriptor instead.
 func (*Context) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{7}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Context) GetTenantId() int64 {
@@ -660,17 +741,25 @@ func (x *Context) GetConfigJson() []byte {
 }
 
 type HandleRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Context       *Context               `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
-	Action        string                 `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
-	ValuesJson    []byte                 `protobuf:"bytes,3,opt,name=values_json,json=valuesJson,proto3" json:"values_json,omitempty"` // the submitted form, already valid against its schema
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Context    *Context               `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	Action     string                 `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
+	ValuesJson []byte                 `protobuf:"bytes,3,opt,name=values_json,json=valuesJson,proto3" json:"values_json,omitempty"` // the submitted form, already valid against its schema
+	// The dossier the action is about: set for actions of scope "dossier"
+	// (a staff action in the back office, a citizen's follow-up). The host
+	// has checked it is a dossier of this service in this tenant.
+	DossierId int64 `protobuf:"varint,4,opt,name=dossier_id,json=dossierId,proto3" json:"dossier_id,omitempty"`
+	// Files uploaded with the form: the host has checked their type and
+	// size and stored them; the form's value for a file field is the
+	// attachment id as a string.
+	Files         []*FileRef `protobuf:"bytes,5,rep,name=files,proto3" json:"files,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HandleRequest) Reset() {
 	*x = HandleRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[8]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -682,7 +771,7 @@ func (x *HandleRequest) String() string {
 func (*HandleRequest) ProtoMessage() {}
 
 func (x *HandleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[8]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -695,7 +784,7 @@ func (x *HandleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandleRequest.ProtoReflect.Descriptor instead.
 func (*HandleRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{8}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *HandleRequest) GetContext() *Context {
@@ -719,6 +808,166 @@ func (x *HandleRequest) GetValuesJson() []byte {
 	return nil
 }
 
+func (x *HandleRequest) GetDossierId() int64 {
+	if x != nil {
+		return x.DossierId
+	}
+	return 0
+}
+
+func (x *HandleRequest) GetFiles() []*FileRef {
+	if x != nil {
+		return x.Files
+	}
+	return nil
+}
+
+type FileRef struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Field         string                 `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`                                    // JSON pointer of the form field, e.g. "/documents"
+	AttachmentId  int64                  `protobuf:"varint,2,opt,name=attachment_id,json=attachmentId,proto3" json:"attachment_id,omitempty"` // pass it in CreateDossierRequest.attachment_ids to keep it
+	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	ContentType   string                 `protobuf:"bytes,4,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"` // sniffed from the content, not taken from the name
+	Size          int64                  `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
+	Sha256        string                 `protobuf:"bytes,6,opt,name=sha256,proto3" json:"sha256,omitempty"` // hex
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileRef) Reset() {
+	*x = FileRef{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileRef) ProtoMessage() {}
+
+func (x *FileRef) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileRef.ProtoReflect.Descriptor instead.
+func (*FileRef) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *FileRef) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *FileRef) GetAttachmentId() int64 {
+	if x != nil {
+		return x.AttachmentId
+	}
+	return 0
+}
+
+func (x *FileRef) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *FileRef) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *FileRef) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *FileRef) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
+// File is a download a plugin answers with (a CSV export, a document); the
+// host sends it as the response instead of a page.
+type File struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	ContentType   string                 `protobuf:"bytes,2,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Content       []byte                 `protobuf:"bytes,3,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *File) Reset() {
+	*x = File{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *File) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*File) ProtoMessage() {}
+
+func (x *File) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use File.ProtoReflect.Descriptor instead.
+func (*File) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *File) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *File) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *File) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
 type FieldError struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Field         string                 `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`     // JSON pointer into the form, e.g. "/birth_date"
@@ -729,7 +978,7 @@ type FieldError struct {
 
 func (x *FieldError) Reset() {
 	*x = FieldError{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[9]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -741,7 +990,7 @@ func (x *FieldError) String() string {
 func (*FieldError) ProtoMessage() {}
 
 func (x *FieldError) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[9]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -754,7 +1003,7 @@ func (x *FieldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldError.ProtoReflect.Descriptor instead.
 func (*FieldError) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{9}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *FieldError) GetField() string {
@@ -780,13 +1029,14 @@ type HandleResponse struct {
 	DataJson      []byte        `protobuf:"bytes,4,opt,name=data_json,json=dataJson,proto3" json:"data_json,omitempty"`
 	DossierId     int64         `protobuf:"varint,5,opt,name=dossier_id,json=dossierId,proto3" json:"dossier_id,omitempty"`
 	DossierNumber string        `protobuf:"bytes,6,opt,name=dossier_number,json=dossierNumber,proto3" json:"dossier_number,omitempty"`
+	File          *File         `protobuf:"bytes,7,opt,name=file,proto3" json:"file,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HandleResponse) Reset() {
 	*x = HandleResponse{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[10]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -798,7 +1048,7 @@ func (x *HandleResponse) String() string {
 func (*HandleResponse) ProtoMessage() {}
 
 func (x *HandleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[10]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -811,7 +1061,7 @@ func (x *HandleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandleResponse.ProtoReflect.Descriptor instead.
 func (*HandleResponse) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{10}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *HandleResponse) GetOutcome() string {
@@ -856,6 +1106,13 @@ func (x *HandleResponse) GetDossierNumber() string {
 	return ""
 }
 
+func (x *HandleResponse) GetFile() *File {
+	if x != nil {
+		return x.File
+	}
+	return nil
+}
+
 type HealthRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -864,7 +1121,7 @@ type HealthRequest struct {
 
 func (x *HealthRequest) Reset() {
 	*x = HealthRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[11]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -876,7 +1133,7 @@ func (x *HealthRequest) String() string {
 func (*HealthRequest) ProtoMessage() {}
 
 func (x *HealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[11]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -889,7 +1146,7 @@ func (x *HealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthRequest.ProtoReflect.Descriptor instead.
 func (*HealthRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{11}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
 }
 
 type HealthResponse struct {
@@ -901,7 +1158,7 @@ type HealthResponse struct {
 
 func (x *HealthResponse) Reset() {
 	*x = HealthResponse{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[12]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -913,7 +1170,7 @@ func (x *HealthResponse) String() string {
 func (*HealthResponse) ProtoMessage() {}
 
 func (x *HealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[12]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -926,7 +1183,7 @@ func (x *HealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthResponse.ProtoReflect.Descriptor instead.
 func (*HealthResponse) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{12}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *HealthResponse) GetStatus() string {
@@ -947,13 +1204,17 @@ type Dossier struct {
 	CitizenId     int64                  `protobuf:"varint,7,opt,name=citizen_id,json=citizenId,proto3" json:"citizen_id,omitempty"`
 	Channel       string                 `protobuf:"bytes,8,opt,name=channel,proto3" json:"channel,omitempty"`
 	CreatedUnix   int64                  `protobuf:"varint,9,opt,name=created_unix,json=createdUnix,proto3" json:"created_unix,omitempty"`
+	Office        string                 `protobuf:"bytes,10,opt,name=office,proto3" json:"office,omitempty"`                   // slug of the office it is assigned to, "" if none
+	Priority      string                 `protobuf:"bytes,11,opt,name=priority,proto3" json:"priority,omitempty"`               // "low", "normal", "high" or "urgent"
+	DueUnix       int64                  `protobuf:"varint,12,opt,name=due_unix,json=dueUnix,proto3" json:"due_unix,omitempty"` // 0: no due date
+	Version       int64                  `protobuf:"varint,13,opt,name=version,proto3" json:"version,omitempty"`                // bumped by every change (optimistic locking)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Dossier) Reset() {
 	*x = Dossier{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -965,7 +1226,7 @@ func (x *Dossier) String() string {
 func (*Dossier) ProtoMessage() {}
 
 func (x *Dossier) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -978,7 +1239,7 @@ func (x *Dossier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Dossier.ProtoReflect.Descriptor instead.
 func (*Dossier) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Dossier) GetId() int64 {
@@ -1044,19 +1305,53 @@ func (x *Dossier) GetCreatedUnix() int64 {
 	return 0
 }
 
+func (x *Dossier) GetOffice() string {
+	if x != nil {
+		return x.Office
+	}
+	return ""
+}
+
+func (x *Dossier) GetPriority() string {
+	if x != nil {
+		return x.Priority
+	}
+	return ""
+}
+
+func (x *Dossier) GetDueUnix() int64 {
+	if x != nil {
+		return x.DueUnix
+	}
+	return 0
+}
+
+func (x *Dossier) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
 type CreateDossierRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Title         string                 `protobuf:"bytes,1,opt,name=title,proto3" json:"title,omitempty"`
-	DataJson      []byte                 `protobuf:"bytes,2,opt,name=data_json,json=dataJson,proto3" json:"data_json,omitempty"`
-	Status        string                 `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`   // default "submitted"
-	Channel       string                 `protobuf:"bytes,4,opt,name=channel,proto3" json:"channel,omitempty"` // default "web"
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Title    string                 `protobuf:"bytes,1,opt,name=title,proto3" json:"title,omitempty"`
+	DataJson []byte                 `protobuf:"bytes,2,opt,name=data_json,json=dataJson,proto3" json:"data_json,omitempty"`
+	Status   string                 `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`   // default "submitted"
+	Channel  string                 `protobuf:"bytes,4,opt,name=channel,proto3" json:"channel,omitempty"` // default "web"
+	// Slug of the office to assign it to; "" leaves it to the host (the
+	// office the tenant configured for the service, if any).
+	Office        string  `protobuf:"bytes,5,opt,name=office,proto3" json:"office,omitempty"`
+	DueUnix       int64   `protobuf:"varint,6,opt,name=due_unix,json=dueUnix,proto3" json:"due_unix,omitempty"`                          // the legal or promised deadline; 0: none
+	Priority      string  `protobuf:"bytes,7,opt,name=priority,proto3" json:"priority,omitempty"`                                        // "low", "normal" (the default), "high" or "urgent"
+	AttachmentIds []int64 `protobuf:"varint,8,rep,packed,name=attachment_ids,json=attachmentIds,proto3" json:"attachment_ids,omitempty"` // files of this request (FileRef) to keep on the dossier
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateDossierRequest) Reset() {
 	*x = CreateDossierRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1068,7 +1363,7 @@ func (x *CreateDossierRequest) String() string {
 func (*CreateDossierRequest) ProtoMessage() {}
 
 func (x *CreateDossierRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1081,7 +1376,7 @@ func (x *CreateDossierRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateDossierRequest.ProtoReflect.Descriptor instead.
 func (*CreateDossierRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CreateDossierRequest) GetTitle() string {
@@ -1112,6 +1407,34 @@ func (x *CreateDossierRequest) GetChannel() string {
 	return ""
 }
 
+func (x *CreateDossierRequest) GetOffice() string {
+	if x != nil {
+		return x.Office
+	}
+	return ""
+}
+
+func (x *CreateDossierRequest) GetDueUnix() int64 {
+	if x != nil {
+		return x.DueUnix
+	}
+	return 0
+}
+
+func (x *CreateDossierRequest) GetPriority() string {
+	if x != nil {
+		return x.Priority
+	}
+	return ""
+}
+
+func (x *CreateDossierRequest) GetAttachmentIds() []int64 {
+	if x != nil {
+		return x.AttachmentIds
+	}
+	return nil
+}
+
 type GetDossierRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1121,7 +1444,7 @@ type GetDossierRequest struct {
 
 func (x *GetDossierRequest) Reset() {
 	*x = GetDossierRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1133,7 +1456,7 @@ func (x *GetDossierRequest) String() string {
 func (*GetDossierRequest) ProtoMessage() {}
 
 func (x *GetDossierRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1146,7 +1469,7 @@ func (x *GetDossierRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDossierRequest.ProtoReflect.Descriptor instead.
 func (*GetDossierRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetDossierRequest) GetId() int64 {
@@ -1160,13 +1483,14 @@ type ListDossiersRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Limit         int32                  `protobuf:"varint,1,opt,name=limit,proto3" json:"limit,omitempty"`
 	Status        string                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	BeforeId      int64                  `protobuf:"varint,3,opt,name=before_id,json=beforeId,proto3" json:"before_id,omitempty"` // paging: only dossiers with a smaller id
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListDossiersRequest) Reset() {
 	*x = ListDossiersRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1178,7 +1502,7 @@ func (x *ListDossiersRequest) String() string {
 func (*ListDossiersRequest) ProtoMessage() {}
 
 func (x *ListDossiersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1191,7 +1515,7 @@ func (x *ListDossiersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDossiersRequest.ProtoReflect.Descriptor instead.
 func (*ListDossiersRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListDossiersRequest) GetLimit() int32 {
@@ -1208,6 +1532,13 @@ func (x *ListDossiersRequest) GetStatus() string {
 	return ""
 }
 
+func (x *ListDossiersRequest) GetBeforeId() int64 {
+	if x != nil {
+		return x.BeforeId
+	}
+	return 0
+}
+
 type ListDossiersResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Dossiers      []*Dossier             `protobuf:"bytes,1,rep,name=dossiers,proto3" json:"dossiers,omitempty"`
@@ -1217,7 +1548,7 @@ type ListDossiersResponse struct {
 
 func (x *ListDossiersResponse) Reset() {
 	*x = ListDossiersResponse{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1229,7 +1560,7 @@ func (x *ListDossiersResponse) String() string {
 func (*ListDossiersResponse) ProtoMessage() {}
 
 func (x *ListDossiersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1242,7 +1573,7 @@ func (x *ListDossiersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDossiersResponse.ProtoReflect.Descriptor instead.
 func (*ListDossiersResponse) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListDossiersResponse) GetDossiers() []*Dossier {
@@ -1263,7 +1594,7 @@ type SetDossierStatusRequest struct {
 
 func (x *SetDossierStatusRequest) Reset() {
 	*x = SetDossierStatusRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1275,7 +1606,7 @@ func (x *SetDossierStatusRequest) String() string {
 func (*SetDossierStatusRequest) ProtoMessage() {}
 
 func (x *SetDossierStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1288,7 +1619,7 @@ func (x *SetDossierStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDossierStatusRequest.ProtoReflect.Descriptor instead.
 func (*SetDossierStatusRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SetDossierStatusRequest) GetId() int64 {
@@ -1312,6 +1643,286 @@ func (x *SetDossierStatusRequest) GetNote() string {
 	return ""
 }
 
+type AddDossierMessageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DossierId     int64                  `protobuf:"varint,1,opt,name=dossier_id,json=dossierId,proto3" json:"dossier_id,omitempty"`
+	Body          string                 `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	Internal      bool                   `protobuf:"varint,3,opt,name=internal,proto3" json:"internal,omitempty"` // true: a note for staff only
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddDossierMessageRequest) Reset() {
+	*x = AddDossierMessageRequest{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddDossierMessageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddDossierMessageRequest) ProtoMessage() {}
+
+func (x *AddDossierMessageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddDossierMessageRequest.ProtoReflect.Descriptor instead.
+func (*AddDossierMessageRequest) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *AddDossierMessageRequest) GetDossierId() int64 {
+	if x != nil {
+		return x.DossierId
+	}
+	return 0
+}
+
+func (x *AddDossierMessageRequest) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+func (x *AddDossierMessageRequest) GetInternal() bool {
+	if x != nil {
+		return x.Internal
+	}
+	return false
+}
+
+type DossierMessage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	DossierId     int64                  `protobuf:"varint,2,opt,name=dossier_id,json=dossierId,proto3" json:"dossier_id,omitempty"`
+	Body          string                 `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	Internal      bool                   `protobuf:"varint,4,opt,name=internal,proto3" json:"internal,omitempty"`
+	CreatedUnix   int64                  `protobuf:"varint,5,opt,name=created_unix,json=createdUnix,proto3" json:"created_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DossierMessage) Reset() {
+	*x = DossierMessage{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DossierMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DossierMessage) ProtoMessage() {}
+
+func (x *DossierMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DossierMessage.ProtoReflect.Descriptor instead.
+func (*DossierMessage) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *DossierMessage) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *DossierMessage) GetDossierId() int64 {
+	if x != nil {
+		return x.DossierId
+	}
+	return 0
+}
+
+func (x *DossierMessage) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+func (x *DossierMessage) GetInternal() bool {
+	if x != nil {
+		return x.Internal
+	}
+	return false
+}
+
+func (x *DossierMessage) GetCreatedUnix() int64 {
+	if x != nil {
+		return x.CreatedUnix
+	}
+	return 0
+}
+
+type IssueDocumentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DossierId     int64                  `protobuf:"varint,1,opt,name=dossier_id,json=dossierId,proto3" json:"dossier_id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"` // file name shown to the citizen, ending in .pdf
+	Pdf           []byte                 `protobuf:"bytes,3,opt,name=pdf,proto3" json:"pdf,omitempty"`
+	Sign          bool                   `protobuf:"varint,4,opt,name=sign,proto3" json:"sign,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IssueDocumentRequest) Reset() {
+	*x = IssueDocumentRequest{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IssueDocumentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IssueDocumentRequest) ProtoMessage() {}
+
+func (x *IssueDocumentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IssueDocumentRequest.ProtoReflect.Descriptor instead.
+func (*IssueDocumentRequest) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *IssueDocumentRequest) GetDossierId() int64 {
+	if x != nil {
+		return x.DossierId
+	}
+	return 0
+}
+
+func (x *IssueDocumentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *IssueDocumentRequest) GetPdf() []byte {
+	if x != nil {
+		return x.Pdf
+	}
+	return nil
+}
+
+func (x *IssueDocumentRequest) GetSign() bool {
+	if x != nil {
+		return x.Sign
+	}
+	return false
+}
+
+type Attachment struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	ContentType   string                 `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Size          int64                  `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
+	Sha256        string                 `protobuf:"bytes,5,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Attachment) Reset() {
+	*x = Attachment{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Attachment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Attachment) ProtoMessage() {}
+
+func (x *Attachment) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Attachment.ProtoReflect.Descriptor instead.
+func (*Attachment) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *Attachment) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Attachment) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Attachment) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *Attachment) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *Attachment) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
 type Reservation struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1327,7 +1938,7 @@ type Reservation struct {
 
 func (x *Reservation) Reset() {
 	*x = Reservation{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[19]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1339,7 +1950,7 @@ func (x *Reservation) String() string {
 func (*Reservation) ProtoMessage() {}
 
 func (x *Reservation) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[19]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1352,7 +1963,7 @@ func (x *Reservation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reservation.ProtoReflect.Descriptor instead.
 func (*Reservation) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Reservation) GetId() int64 {
@@ -1417,7 +2028,7 @@ type ReserveRequest struct {
 
 func (x *ReserveRequest) Reset() {
 	*x = ReserveRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[20]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1429,7 +2040,7 @@ func (x *ReserveRequest) String() string {
 func (*ReserveRequest) ProtoMessage() {}
 
 func (x *ReserveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[20]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1442,7 +2053,7 @@ func (x *ReserveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReserveRequest.ProtoReflect.Descriptor instead.
 func (*ReserveRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{20}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ReserveRequest) GetResource() string {
@@ -1489,7 +2100,7 @@ type CancelReservationRequest struct {
 
 func (x *CancelReservationRequest) Reset() {
 	*x = CancelReservationRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[21]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1501,7 +2112,7 @@ func (x *CancelReservationRequest) String() string {
 func (*CancelReservationRequest) ProtoMessage() {}
 
 func (x *CancelReservationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[21]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1514,10 +2125,106 @@ func (x *CancelReservationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelReservationRequest.ProtoReflect.Descriptor instead.
 func (*CancelReservationRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{21}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CancelReservationRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+type GetReservationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Code          string                 `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"` // or by its booking code
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReservationRequest) Reset() {
+	*x = GetReservationRequest{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReservationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReservationRequest) ProtoMessage() {}
+
+func (x *GetReservationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReservationRequest.ProtoReflect.Descriptor instead.
+func (*GetReservationRequest) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *GetReservationRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *GetReservationRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+type ConfirmReservationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmReservationRequest) Reset() {
+	*x = ConfirmReservationRequest{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmReservationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmReservationRequest) ProtoMessage() {}
+
+func (x *ConfirmReservationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmReservationRequest.ProtoReflect.Descriptor instead.
+func (*ConfirmReservationRequest) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ConfirmReservationRequest) GetId() int64 {
 	if x != nil {
 		return x.Id
 	}
@@ -1535,7 +2242,7 @@ type Setting struct {
 
 func (x *Setting) Reset() {
 	*x = Setting{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[22]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1547,7 +2254,7 @@ func (x *Setting) String() string {
 func (*Setting) ProtoMessage() {}
 
 func (x *Setting) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[22]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1560,7 +2267,7 @@ func (x *Setting) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Setting.ProtoReflect.Descriptor instead.
 func (*Setting) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Setting) GetKey() string {
@@ -1593,7 +2300,7 @@ type GetSettingRequest struct {
 
 func (x *GetSettingRequest) Reset() {
 	*x = GetSettingRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1605,7 +2312,7 @@ func (x *GetSettingRequest) String() string {
 func (*GetSettingRequest) ProtoMessage() {}
 
 func (x *GetSettingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1618,7 +2325,7 @@ func (x *GetSettingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSettingRequest.ProtoReflect.Descriptor instead.
 func (*GetSettingRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetSettingRequest) GetKey() string {
@@ -1638,7 +2345,7 @@ type PutSettingRequest struct {
 
 func (x *PutSettingRequest) Reset() {
 	*x = PutSettingRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[24]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1650,7 +2357,7 @@ func (x *PutSettingRequest) String() string {
 func (*PutSettingRequest) ProtoMessage() {}
 
 func (x *PutSettingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[24]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1663,7 +2370,7 @@ func (x *PutSettingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutSettingRequest.ProtoReflect.Descriptor instead.
 func (*PutSettingRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{24}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *PutSettingRequest) GetKey() string {
@@ -1692,7 +2399,7 @@ type NotifyRequest struct {
 
 func (x *NotifyRequest) Reset() {
 	*x = NotifyRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[25]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1704,7 +2411,7 @@ func (x *NotifyRequest) String() string {
 func (*NotifyRequest) ProtoMessage() {}
 
 func (x *NotifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[25]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1717,7 +2424,7 @@ func (x *NotifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotifyRequest.ProtoReflect.Descriptor instead.
 func (*NotifyRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{25}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *NotifyRequest) GetChannel() string {
@@ -1757,7 +2464,7 @@ type NotifyResponse struct {
 
 func (x *NotifyResponse) Reset() {
 	*x = NotifyResponse{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[26]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1769,7 +2476,7 @@ func (x *NotifyResponse) String() string {
 func (*NotifyResponse) ProtoMessage() {}
 
 func (x *NotifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[26]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1782,7 +2489,7 @@ func (x *NotifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotifyResponse.ProtoReflect.Descriptor instead.
 func (*NotifyResponse) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *NotifyResponse) GetId() int64 {
@@ -1807,7 +2514,7 @@ type Payment struct {
 
 func (x *Payment) Reset() {
 	*x = Payment{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[27]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1819,7 +2526,7 @@ func (x *Payment) String() string {
 func (*Payment) ProtoMessage() {}
 
 func (x *Payment) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[27]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1832,7 +2539,7 @@ func (x *Payment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Payment.ProtoReflect.Descriptor instead.
 func (*Payment) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{27}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Payment) GetId() int64 {
@@ -1896,7 +2603,7 @@ type CreatePaymentRequest struct {
 
 func (x *CreatePaymentRequest) Reset() {
 	*x = CreatePaymentRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[28]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1908,7 +2615,7 @@ func (x *CreatePaymentRequest) String() string {
 func (*CreatePaymentRequest) ProtoMessage() {}
 
 func (x *CreatePaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[28]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1921,7 +2628,7 @@ func (x *CreatePaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreatePaymentRequest.ProtoReflect.Descriptor instead.
 func (*CreatePaymentRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{28}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CreatePaymentRequest) GetAmountCents() int64 {
@@ -1952,6 +2659,50 @@ func (x *CreatePaymentRequest) GetDossierId() int64 {
 	return 0
 }
 
+type GetPaymentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPaymentRequest) Reset() {
+	*x = GetPaymentRequest{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPaymentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPaymentRequest) ProtoMessage() {}
+
+func (x *GetPaymentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPaymentRequest.ProtoReflect.Descriptor instead.
+func (*GetPaymentRequest) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *GetPaymentRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
 type AuditRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Action        string                 `protobuf:"bytes,1,opt,name=action,proto3" json:"action,omitempty"`
@@ -1963,7 +2714,7 @@ type AuditRequest struct {
 
 func (x *AuditRequest) Reset() {
 	*x = AuditRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[29]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1975,7 +2726,7 @@ func (x *AuditRequest) String() string {
 func (*AuditRequest) ProtoMessage() {}
 
 func (x *AuditRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[29]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1988,7 +2739,7 @@ func (x *AuditRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditRequest.ProtoReflect.Descriptor instead.
 func (*AuditRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{29}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *AuditRequest) GetAction() string {
@@ -2020,7 +2771,7 @@ type AuditResponse struct {
 
 func (x *AuditResponse) Reset() {
 	*x = AuditResponse{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[30]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2032,7 +2783,7 @@ func (x *AuditResponse) String() string {
 func (*AuditResponse) ProtoMessage() {}
 
 func (x *AuditResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[30]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2045,7 +2796,7 @@ func (x *AuditResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditResponse.ProtoReflect.Descriptor instead.
 func (*AuditResponse) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{30}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{40}
 }
 
 var File_sportello_plugin_v1_plugin_proto protoreflect.FileDescriptor
@@ -2079,12 +2830,21 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"TitleEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc5\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xdb\x01\n" +
 	"\x06Action\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12<\n" +
 	"\x05label\x18\x02 \x03(\v2&.sportello.plugin.v1.Action.LabelEntryR\x05label\x12\x17\n" +
 	"\aform_id\x18\x03 \x01(\tR\x06formId\x12\x1a\n" +
-	"\baudience\x18\x04 \x01(\tR\baudience\x1a8\n" +
+	"\baudience\x18\x04 \x01(\tR\baudience\x12\x14\n" +
+	"\x05scope\x18\x05 \x01(\tR\x05scope\x1a8\n" +
+	"\n" +
+	"LabelEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa6\x01\n" +
+	"\x06Status\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12<\n" +
+	"\x05label\x18\x02 \x03(\v2&.sportello.plugin.v1.Status.LabelEntryR\x05label\x12\x14\n" +
+	"\x05final\x18\x03 \x01(\bR\x05final\x1a8\n" +
 	"\n" +
 	"LabelEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -2093,7 +2853,7 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"Permission\x12\x12\n" +
 	"\x04role\x18\x01 \x01(\tR\x04role\x12\x16\n" +
 	"\x06object\x18\x02 \x01(\tR\x06object\x12\x16\n" +
-	"\x06action\x18\x03 \x01(\tR\x06action\"\xe2\x03\n" +
+	"\x06action\x18\x03 \x01(\tR\x06action\"\x9b\x04\n" +
 	"\bManifest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x1a\n" +
@@ -2103,7 +2863,9 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\aactions\x18\x06 \x03(\v2\x1b.sportello.plugin.v1.ActionR\aactions\x12,\n" +
 	"\x12config_schema_json\x18\a \x01(\fR\x10configSchemaJson\x12A\n" +
 	"\vpermissions\x18\b \x03(\v2\x1f.sportello.plugin.v1.PermissionR\vpermissions\x12\x1a\n" +
-	"\bprotocol\x18\t \x01(\rR\bprotocol\x1a[\n" +
+	"\bprotocol\x18\t \x01(\rR\bprotocol\x127\n" +
+	"\bstatuses\x18\n" +
+	" \x03(\v2\x1b.sportello.plugin.v1.StatusR\bstatuses\x1a[\n" +
 	"\n" +
 	"TextsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x127\n" +
@@ -2124,16 +2886,30 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"call_token\x18\x06 \x01(\tR\tcallToken\x12\x1f\n" +
 	"\vconfig_json\x18\a \x01(\fR\n" +
-	"configJson\"\x80\x01\n" +
+	"configJson\"\xd3\x01\n" +
 	"\rHandleRequest\x126\n" +
 	"\acontext\x18\x01 \x01(\v2\x1c.sportello.plugin.v1.ContextR\acontext\x12\x16\n" +
 	"\x06action\x18\x02 \x01(\tR\x06action\x12\x1f\n" +
 	"\vvalues_json\x18\x03 \x01(\fR\n" +
-	"valuesJson\"<\n" +
+	"valuesJson\x12\x1d\n" +
+	"\n" +
+	"dossier_id\x18\x04 \x01(\x03R\tdossierId\x122\n" +
+	"\x05files\x18\x05 \x03(\v2\x1c.sportello.plugin.v1.FileRefR\x05files\"\xa7\x01\n" +
+	"\aFileRef\x12\x14\n" +
+	"\x05field\x18\x01 \x01(\tR\x05field\x12#\n" +
+	"\rattachment_id\x18\x02 \x01(\x03R\fattachmentId\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12!\n" +
+	"\fcontent_type\x18\x04 \x01(\tR\vcontentType\x12\x12\n" +
+	"\x04size\x18\x05 \x01(\x03R\x04size\x12\x16\n" +
+	"\x06sha256\x18\x06 \x01(\tR\x06sha256\"W\n" +
+	"\x04File\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
+	"\fcontent_type\x18\x02 \x01(\tR\vcontentType\x12\x18\n" +
+	"\acontent\x18\x03 \x01(\fR\acontent\"<\n" +
 	"\n" +
 	"FieldError\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"\xe0\x01\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\x8f\x02\n" +
 	"\x0eHandleResponse\x12\x18\n" +
 	"\aoutcome\x18\x01 \x01(\tR\aoutcome\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x127\n" +
@@ -2141,10 +2917,11 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\tdata_json\x18\x04 \x01(\fR\bdataJson\x12\x1d\n" +
 	"\n" +
 	"dossier_id\x18\x05 \x01(\x03R\tdossierId\x12%\n" +
-	"\x0edossier_number\x18\x06 \x01(\tR\rdossierNumber\"\x0f\n" +
+	"\x0edossier_number\x18\x06 \x01(\tR\rdossierNumber\x12-\n" +
+	"\x04file\x18\a \x01(\v2\x19.sportello.plugin.v1.FileR\x04file\"\x0f\n" +
 	"\rHealthRequest\"(\n" +
 	"\x0eHealthResponse\x12\x16\n" +
-	"\x06status\x18\x01 \x01(\tR\x06status\"\xf7\x01\n" +
+	"\x06status\x18\x01 \x01(\tR\x06status\"\xe0\x02\n" +
 	"\aDossier\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\tR\x06number\x12\x1d\n" +
@@ -2156,23 +2933,58 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"citizen_id\x18\a \x01(\x03R\tcitizenId\x12\x18\n" +
 	"\achannel\x18\b \x01(\tR\achannel\x12!\n" +
-	"\fcreated_unix\x18\t \x01(\x03R\vcreatedUnix\"{\n" +
+	"\fcreated_unix\x18\t \x01(\x03R\vcreatedUnix\x12\x16\n" +
+	"\x06office\x18\n" +
+	" \x01(\tR\x06office\x12\x1a\n" +
+	"\bpriority\x18\v \x01(\tR\bpriority\x12\x19\n" +
+	"\bdue_unix\x18\f \x01(\x03R\adueUnix\x12\x18\n" +
+	"\aversion\x18\r \x01(\x03R\aversion\"\xf1\x01\n" +
 	"\x14CreateDossierRequest\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x12\x1b\n" +
 	"\tdata_json\x18\x02 \x01(\fR\bdataJson\x12\x16\n" +
 	"\x06status\x18\x03 \x01(\tR\x06status\x12\x18\n" +
-	"\achannel\x18\x04 \x01(\tR\achannel\"#\n" +
+	"\achannel\x18\x04 \x01(\tR\achannel\x12\x16\n" +
+	"\x06office\x18\x05 \x01(\tR\x06office\x12\x19\n" +
+	"\bdue_unix\x18\x06 \x01(\x03R\adueUnix\x12\x1a\n" +
+	"\bpriority\x18\a \x01(\tR\bpriority\x12%\n" +
+	"\x0eattachment_ids\x18\b \x03(\x03R\rattachmentIds\"#\n" +
 	"\x11GetDossierRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"C\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\"`\n" +
 	"\x13ListDossiersRequest\x12\x14\n" +
 	"\x05limit\x18\x01 \x01(\x05R\x05limit\x12\x16\n" +
-	"\x06status\x18\x02 \x01(\tR\x06status\"P\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status\x12\x1b\n" +
+	"\tbefore_id\x18\x03 \x01(\x03R\bbeforeId\"P\n" +
 	"\x14ListDossiersResponse\x128\n" +
 	"\bdossiers\x18\x01 \x03(\v2\x1c.sportello.plugin.v1.DossierR\bdossiers\"U\n" +
 	"\x17SetDossierStatusRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12\x12\n" +
-	"\x04note\x18\x03 \x01(\tR\x04note\"\xc2\x01\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\"i\n" +
+	"\x18AddDossierMessageRequest\x12\x1d\n" +
+	"\n" +
+	"dossier_id\x18\x01 \x01(\x03R\tdossierId\x12\x12\n" +
+	"\x04body\x18\x02 \x01(\tR\x04body\x12\x1a\n" +
+	"\binternal\x18\x03 \x01(\bR\binternal\"\x92\x01\n" +
+	"\x0eDossierMessage\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x1d\n" +
+	"\n" +
+	"dossier_id\x18\x02 \x01(\x03R\tdossierId\x12\x12\n" +
+	"\x04body\x18\x03 \x01(\tR\x04body\x12\x1a\n" +
+	"\binternal\x18\x04 \x01(\bR\binternal\x12!\n" +
+	"\fcreated_unix\x18\x05 \x01(\x03R\vcreatedUnix\"o\n" +
+	"\x14IssueDocumentRequest\x12\x1d\n" +
+	"\n" +
+	"dossier_id\x18\x01 \x01(\x03R\tdossierId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x10\n" +
+	"\x03pdf\x18\x03 \x01(\fR\x03pdf\x12\x12\n" +
+	"\x04sign\x18\x04 \x01(\bR\x04sign\"\x7f\n" +
+	"\n" +
+	"Attachment\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
+	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x12\n" +
+	"\x04size\x18\x04 \x01(\x03R\x04size\x12\x16\n" +
+	"\x06sha256\x18\x05 \x01(\tR\x06sha256\"\xc2\x01\n" +
 	"\vReservation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x1a\n" +
 	"\bresource\x18\x02 \x01(\tR\bresource\x12\x1d\n" +
@@ -2191,6 +3003,11 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"dossier_id\x18\x05 \x01(\x03R\tdossierId\"*\n" +
 	"\x18CancelReservationRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\";\n" +
+	"\x15GetReservationRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\"+\n" +
+	"\x19ConfirmReservationRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\"P\n" +
 	"\aSetting\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1d\n" +
@@ -2225,7 +3042,9 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\bcurrency\x18\x02 \x01(\tR\bcurrency\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
 	"\n" +
-	"dossier_id\x18\x04 \x01(\x03R\tdossierId\"a\n" +
+	"dossier_id\x18\x04 \x01(\x03R\tdossierId\"#\n" +
+	"\x11GetPaymentRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\"a\n" +
 	"\fAuditRequest\x12\x16\n" +
 	"\x06action\x18\x01 \x01(\tR\x06action\x12\x16\n" +
 	"\x06object\x18\x02 \x01(\tR\x06object\x12!\n" +
@@ -2234,21 +3053,27 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x06Plugin\x12G\n" +
 	"\x04Init\x12 .sportello.plugin.v1.InitRequest\x1a\x1d.sportello.plugin.v1.Manifest\x12Q\n" +
 	"\x06Handle\x12\".sportello.plugin.v1.HandleRequest\x1a#.sportello.plugin.v1.HandleResponse\x12Q\n" +
-	"\x06Health\x12\".sportello.plugin.v1.HealthRequest\x1a#.sportello.plugin.v1.HealthResponse2\xd9\a\n" +
+	"\x06Health\x12\".sportello.plugin.v1.HealthRequest\x1a#.sportello.plugin.v1.HealthResponse2\xbb\v\n" +
 	"\aHostAPI\x12X\n" +
 	"\rCreateDossier\x12).sportello.plugin.v1.CreateDossierRequest\x1a\x1c.sportello.plugin.v1.Dossier\x12R\n" +
 	"\n" +
 	"GetDossier\x12&.sportello.plugin.v1.GetDossierRequest\x1a\x1c.sportello.plugin.v1.Dossier\x12c\n" +
 	"\fListDossiers\x12(.sportello.plugin.v1.ListDossiersRequest\x1a).sportello.plugin.v1.ListDossiersResponse\x12^\n" +
-	"\x10SetDossierStatus\x12,.sportello.plugin.v1.SetDossierStatusRequest\x1a\x1c.sportello.plugin.v1.Dossier\x12P\n" +
+	"\x10SetDossierStatus\x12,.sportello.plugin.v1.SetDossierStatusRequest\x1a\x1c.sportello.plugin.v1.Dossier\x12g\n" +
+	"\x11AddDossierMessage\x12-.sportello.plugin.v1.AddDossierMessageRequest\x1a#.sportello.plugin.v1.DossierMessage\x12[\n" +
+	"\rIssueDocument\x12).sportello.plugin.v1.IssueDocumentRequest\x1a\x1f.sportello.plugin.v1.Attachment\x12P\n" +
 	"\aReserve\x12#.sportello.plugin.v1.ReserveRequest\x1a .sportello.plugin.v1.Reservation\x12d\n" +
-	"\x11CancelReservation\x12-.sportello.plugin.v1.CancelReservationRequest\x1a .sportello.plugin.v1.Reservation\x12R\n" +
+	"\x11CancelReservation\x12-.sportello.plugin.v1.CancelReservationRequest\x1a .sportello.plugin.v1.Reservation\x12^\n" +
+	"\x0eGetReservation\x12*.sportello.plugin.v1.GetReservationRequest\x1a .sportello.plugin.v1.Reservation\x12f\n" +
+	"\x12ConfirmReservation\x12..sportello.plugin.v1.ConfirmReservationRequest\x1a .sportello.plugin.v1.Reservation\x12R\n" +
 	"\n" +
 	"GetSetting\x12&.sportello.plugin.v1.GetSettingRequest\x1a\x1c.sportello.plugin.v1.Setting\x12R\n" +
 	"\n" +
 	"PutSetting\x12&.sportello.plugin.v1.PutSettingRequest\x1a\x1c.sportello.plugin.v1.Setting\x12Q\n" +
 	"\x06Notify\x12\".sportello.plugin.v1.NotifyRequest\x1a#.sportello.plugin.v1.NotifyResponse\x12X\n" +
-	"\rCreatePayment\x12).sportello.plugin.v1.CreatePaymentRequest\x1a\x1c.sportello.plugin.v1.Payment\x12N\n" +
+	"\rCreatePayment\x12).sportello.plugin.v1.CreatePaymentRequest\x1a\x1c.sportello.plugin.v1.Payment\x12R\n" +
+	"\n" +
+	"GetPayment\x12&.sportello.plugin.v1.GetPaymentRequest\x1a\x1c.sportello.plugin.v1.Payment\x12N\n" +
 	"\x05Audit\x12!.sportello.plugin.v1.AuditRequest\x1a\".sportello.plugin.v1.AuditResponseB/Z-github.com/sportello/sportello/plugins/sdk/pbb\x06proto3"
 
 var (
@@ -2263,88 +3088,113 @@ func file_sportello_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_sportello_plugin_v1_plugin_proto_rawDescData
 }
 
-var file_sportello_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_sportello_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_sportello_plugin_v1_plugin_proto_goTypes = []any{
-	(*InitRequest)(nil),              // 0: sportello.plugin.v1.InitRequest
-	(*ServiceTexts)(nil),             // 1: sportello.plugin.v1.ServiceTexts
-	(*Form)(nil),                     // 2: sportello.plugin.v1.Form
-	(*Action)(nil),                   // 3: sportello.plugin.v1.Action
-	(*Permission)(nil),               // 4: sportello.plugin.v1.Permission
-	(*Manifest)(nil),                 // 5: sportello.plugin.v1.Manifest
-	(*Actor)(nil),                    // 6: sportello.plugin.v1.Actor
-	(*Context)(nil),                  // 7: sportello.plugin.v1.Context
-	(*HandleRequest)(nil),            // 8: sportello.plugin.v1.HandleRequest
-	(*FieldError)(nil),               // 9: sportello.plugin.v1.FieldError
-	(*HandleResponse)(nil),           // 10: sportello.plugin.v1.HandleResponse
-	(*HealthRequest)(nil),            // 11: sportello.plugin.v1.HealthRequest
-	(*HealthResponse)(nil),           // 12: sportello.plugin.v1.HealthResponse
-	(*Dossier)(nil),                  // 13: sportello.plugin.v1.Dossier
-	(*CreateDossierRequest)(nil),     // 14: sportello.plugin.v1.CreateDossierRequest
-	(*GetDossierRequest)(nil),        // 15: sportello.plugin.v1.GetDossierRequest
-	(*ListDossiersRequest)(nil),      // 16: sportello.plugin.v1.ListDossiersRequest
-	(*ListDossiersResponse)(nil),     // 17: sportello.plugin.v1.ListDossiersResponse
-	(*SetDossierStatusRequest)(nil),  // 18: sportello.plugin.v1.SetDossierStatusRequest
-	(*Reservation)(nil),              // 19: sportello.plugin.v1.Reservation
-	(*ReserveRequest)(nil),           // 20: sportello.plugin.v1.ReserveRequest
-	(*CancelReservationRequest)(nil), // 21: sportello.plugin.v1.CancelReservationRequest
-	(*Setting)(nil),                  // 22: sportello.plugin.v1.Setting
-	(*GetSettingRequest)(nil),        // 23: sportello.plugin.v1.GetSettingRequest
-	(*PutSettingRequest)(nil),        // 24: sportello.plugin.v1.PutSettingRequest
-	(*NotifyRequest)(nil),            // 25: sportello.plugin.v1.NotifyRequest
-	(*NotifyResponse)(nil),           // 26: sportello.plugin.v1.NotifyResponse
-	(*Payment)(nil),                  // 27: sportello.plugin.v1.Payment
-	(*CreatePaymentRequest)(nil),     // 28: sportello.plugin.v1.CreatePaymentRequest
-	(*AuditRequest)(nil),             // 29: sportello.plugin.v1.AuditRequest
-	(*AuditResponse)(nil),            // 30: sportello.plugin.v1.AuditResponse
-	nil,                              // 31: sportello.plugin.v1.Form.TitleEntry
-	nil,                              // 32: sportello.plugin.v1.Action.LabelEntry
-	nil,                              // 33: sportello.plugin.v1.Manifest.TextsEntry
+	(*InitRequest)(nil),               // 0: sportello.plugin.v1.InitRequest
+	(*ServiceTexts)(nil),              // 1: sportello.plugin.v1.ServiceTexts
+	(*Form)(nil),                      // 2: sportello.plugin.v1.Form
+	(*Action)(nil),                    // 3: sportello.plugin.v1.Action
+	(*Status)(nil),                    // 4: sportello.plugin.v1.Status
+	(*Permission)(nil),                // 5: sportello.plugin.v1.Permission
+	(*Manifest)(nil),                  // 6: sportello.plugin.v1.Manifest
+	(*Actor)(nil),                     // 7: sportello.plugin.v1.Actor
+	(*Context)(nil),                   // 8: sportello.plugin.v1.Context
+	(*HandleRequest)(nil),             // 9: sportello.plugin.v1.HandleRequest
+	(*FileRef)(nil),                   // 10: sportello.plugin.v1.FileRef
+	(*File)(nil),                      // 11: sportello.plugin.v1.File
+	(*FieldError)(nil),                // 12: sportello.plugin.v1.FieldError
+	(*HandleResponse)(nil),            // 13: sportello.plugin.v1.HandleResponse
+	(*HealthRequest)(nil),             // 14: sportello.plugin.v1.HealthRequest
+	(*HealthResponse)(nil),            // 15: sportello.plugin.v1.HealthResponse
+	(*Dossier)(nil),                   // 16: sportello.plugin.v1.Dossier
+	(*CreateDossierRequest)(nil),      // 17: sportello.plugin.v1.CreateDossierRequest
+	(*GetDossierRequest)(nil),         // 18: sportello.plugin.v1.GetDossierRequest
+	(*ListDossiersRequest)(nil),       // 19: sportello.plugin.v1.ListDossiersRequest
+	(*ListDossiersResponse)(nil),      // 20: sportello.plugin.v1.ListDossiersResponse
+	(*SetDossierStatusRequest)(nil),   // 21: sportello.plugin.v1.SetDossierStatusRequest
+	(*AddDossierMessageRequest)(nil),  // 22: sportello.plugin.v1.AddDossierMessageRequest
+	(*DossierMessage)(nil),            // 23: sportello.plugin.v1.DossierMessage
+	(*IssueDocumentRequest)(nil),      // 24: sportello.plugin.v1.IssueDocumentRequest
+	(*Attachment)(nil),                // 25: sportello.plugin.v1.Attachment
+	(*Reservation)(nil),               // 26: sportello.plugin.v1.Reservation
+	(*ReserveRequest)(nil),            // 27: sportello.plugin.v1.ReserveRequest
+	(*CancelReservationRequest)(nil),  // 28: sportello.plugin.v1.CancelReservationRequest
+	(*GetReservationRequest)(nil),     // 29: sportello.plugin.v1.GetReservationRequest
+	(*ConfirmReservationRequest)(nil), // 30: sportello.plugin.v1.ConfirmReservationRequest
+	(*Setting)(nil),                   // 31: sportello.plugin.v1.Setting
+	(*GetSettingRequest)(nil),         // 32: sportello.plugin.v1.GetSettingRequest
+	(*PutSettingRequest)(nil),         // 33: sportello.plugin.v1.PutSettingRequest
+	(*NotifyRequest)(nil),             // 34: sportello.plugin.v1.NotifyRequest
+	(*NotifyResponse)(nil),            // 35: sportello.plugin.v1.NotifyResponse
+	(*Payment)(nil),                   // 36: sportello.plugin.v1.Payment
+	(*CreatePaymentRequest)(nil),      // 37: sportello.plugin.v1.CreatePaymentRequest
+	(*GetPaymentRequest)(nil),         // 38: sportello.plugin.v1.GetPaymentRequest
+	(*AuditRequest)(nil),              // 39: sportello.plugin.v1.AuditRequest
+	(*AuditResponse)(nil),             // 40: sportello.plugin.v1.AuditResponse
+	nil,                               // 41: sportello.plugin.v1.Form.TitleEntry
+	nil,                               // 42: sportello.plugin.v1.Action.LabelEntry
+	nil,                               // 43: sportello.plugin.v1.Status.LabelEntry
+	nil,                               // 44: sportello.plugin.v1.Manifest.TextsEntry
 }
 var file_sportello_plugin_v1_plugin_proto_depIdxs = []int32{
-	31, // 0: sportello.plugin.v1.Form.title:type_name -> sportello.plugin.v1.Form.TitleEntry
-	32, // 1: sportello.plugin.v1.Action.label:type_name -> sportello.plugin.v1.Action.LabelEntry
-	33, // 2: sportello.plugin.v1.Manifest.texts:type_name -> sportello.plugin.v1.Manifest.TextsEntry
-	2,  // 3: sportello.plugin.v1.Manifest.forms:type_name -> sportello.plugin.v1.Form
-	3,  // 4: sportello.plugin.v1.Manifest.actions:type_name -> sportello.plugin.v1.Action
-	4,  // 5: sportello.plugin.v1.Manifest.permissions:type_name -> sportello.plugin.v1.Permission
-	6,  // 6: sportello.plugin.v1.Context.actor:type_name -> sportello.plugin.v1.Actor
-	7,  // 7: sportello.plugin.v1.HandleRequest.context:type_name -> sportello.plugin.v1.Context
-	9,  // 8: sportello.plugin.v1.HandleResponse.errors:type_name -> sportello.plugin.v1.FieldError
-	13, // 9: sportello.plugin.v1.ListDossiersResponse.dossiers:type_name -> sportello.plugin.v1.Dossier
-	1,  // 10: sportello.plugin.v1.Manifest.TextsEntry.value:type_name -> sportello.plugin.v1.ServiceTexts
-	0,  // 11: sportello.plugin.v1.Plugin.Init:input_type -> sportello.plugin.v1.InitRequest
-	8,  // 12: sportello.plugin.v1.Plugin.Handle:input_type -> sportello.plugin.v1.HandleRequest
-	11, // 13: sportello.plugin.v1.Plugin.Health:input_type -> sportello.plugin.v1.HealthRequest
-	14, // 14: sportello.plugin.v1.HostAPI.CreateDossier:input_type -> sportello.plugin.v1.CreateDossierRequest
-	15, // 15: sportello.plugin.v1.HostAPI.GetDossier:input_type -> sportello.plugin.v1.GetDossierRequest
-	16, // 16: sportello.plugin.v1.HostAPI.ListDossiers:input_type -> sportello.plugin.v1.ListDossiersRequest
-	18, // 17: sportello.plugin.v1.HostAPI.SetDossierStatus:input_type -> sportello.plugin.v1.SetDossierStatusRequest
-	20, // 18: sportello.plugin.v1.HostAPI.Reserve:input_type -> sportello.plugin.v1.ReserveRequest
-	21, // 19: sportello.plugin.v1.HostAPI.CancelReservation:input_type -> sportello.plugin.v1.CancelReservationRequest
-	23, // 20: sportello.plugin.v1.HostAPI.GetSetting:input_type -> sportello.plugin.v1.GetSettingRequest
-	24, // 21: sportello.plugin.v1.HostAPI.PutSetting:input_type -> sportello.plugin.v1.PutSettingRequest
-	25, // 22: sportello.plugin.v1.HostAPI.Notify:input_type -> sportello.plugin.v1.NotifyRequest
-	28, // 23: sportello.plugin.v1.HostAPI.CreatePayment:input_type -> sportello.plugin.v1.CreatePaymentRequest
-	29, // 24: sportello.plugin.v1.HostAPI.Audit:input_type -> sportello.plugin.v1.AuditRequest
-	5,  // 25: sportello.plugin.v1.Plugin.Init:output_type -> sportello.plugin.v1.Manifest
-	10, // 26: sportello.plugin.v1.Plugin.Handle:output_type -> sportello.plugin.v1.HandleResponse
-	12, // 27: sportello.plugin.v1.Plugin.Health:output_type -> sportello.plugin.v1.HealthResponse
-	13, // 28: sportello.plugin.v1.HostAPI.CreateDossier:output_type -> sportello.plugin.v1.Dossier
-	13, // 29: sportello.plugin.v1.HostAPI.GetDossier:output_type -> sportello.plugin.v1.Dossier
-	17, // 30: sportello.plugin.v1.HostAPI.ListDossiers:output_type -> sportello.plugin.v1.ListDossiersResponse
-	13, // 31: sportello.plugin.v1.HostAPI.SetDossierStatus:output_type -> sportello.plugin.v1.Dossier
-	19, // 32: sportello.plugin.v1.HostAPI.Reserve:output_type -> sportello.plugin.v1.Reservation
-	19, // 33: sportello.plugin.v1.HostAPI.CancelReservation:output_type -> sportello.plugin.v1.Reservation
-	22, // 34: sportello.plugin.v1.HostAPI.GetSetting:output_type -> sportello.plugin.v1.Setting
-	22, // 35: sportello.plugin.v1.HostAPI.PutSetting:output_type -> sportello.plugin.v1.Setting
-	26, // 36: sportello.plugin.v1.HostAPI.Notify:output_type -> sportello.plugin.v1.NotifyResponse
-	27, // 37: sportello.plugin.v1.HostAPI.CreatePayment:output_type -> sportello.plugin.v1.Payment
-	30, // 38: sportello.plugin.v1.HostAPI.Audit:output_type -> sportello.plugin.v1.AuditResponse
-	25, // [25:39] is the sub-list for method output_type
-	11, // [11:25] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	41, // 0: sportello.plugin.v1.Form.title:type_name -> sportello.plugin.v1.Form.TitleEntry
+	42, // 1: sportello.plugin.v1.Action.label:type_name -> sportello.plugin.v1.Action.LabelEntry
+	43, // 2: sportello.plugin.v1.Status.label:type_name -> sportello.plugin.v1.Status.LabelEntry
+	44, // 3: sportello.plugin.v1.Manifest.texts:type_name -> sportello.plugin.v1.Manifest.TextsEntry
+	2,  // 4: sportello.plugin.v1.Manifest.forms:type_name -> sportello.plugin.v1.Form
+	3,  // 5: sportello.plugin.v1.Manifest.actions:type_name -> sportello.plugin.v1.Action
+	5,  // 6: sportello.plugin.v1.Manifest.permissions:type_name -> sportello.plugin.v1.Permission
+	4,  // 7: sportello.plugin.v1.Manifest.statuses:type_name -> sportello.plugin.v1.Status
+	7,  // 8: sportello.plugin.v1.Context.actor:type_name -> sportello.plugin.v1.Actor
+	8,  // 9: sportello.plugin.v1.HandleRequest.context:type_name -> sportello.plugin.v1.Context
+	10, // 10: sportello.plugin.v1.HandleRequest.files:type_name -> sportello.plugin.v1.FileRef
+	12, // 11: sportello.plugin.v1.HandleResponse.errors:type_name -> sportello.plugin.v1.FieldError
+	11, // 12: sportello.plugin.v1.HandleResponse.file:type_name -> sportello.plugin.v1.File
+	16, // 13: sportello.plugin.v1.ListDossiersResponse.dossiers:type_name -> sportello.plugin.v1.Dossier
+	1,  // 14: sportello.plugin.v1.Manifest.TextsEntry.value:type_name -> sportello.plugin.v1.ServiceTexts
+	0,  // 15: sportello.plugin.v1.Plugin.Init:input_type -> sportello.plugin.v1.InitRequest
+	9,  // 16: sportello.plugin.v1.Plugin.Handle:input_type -> sportello.plugin.v1.HandleRequest
+	14, // 17: sportello.plugin.v1.Plugin.Health:input_type -> sportello.plugin.v1.HealthRequest
+	17, // 18: sportello.plugin.v1.HostAPI.CreateDossier:input_type -> sportello.plugin.v1.CreateDossierRequest
+	18, // 19: sportello.plugin.v1.HostAPI.GetDossier:input_type -> sportello.plugin.v1.GetDossierRequest
+	19, // 20: sportello.plugin.v1.HostAPI.ListDossiers:input_type -> sportello.plugin.v1.ListDossiersRequest
+	21, // 21: sportello.plugin.v1.HostAPI.SetDossierStatus:input_type -> sportello.plugin.v1.SetDossierStatusRequest
+	22, // 22: sportello.plugin.v1.HostAPI.AddDossierMessage:input_type -> sportello.plugin.v1.AddDossierMessageRequest
+	24, // 23: sportello.plugin.v1.HostAPI.IssueDocument:input_type -> sportello.plugin.v1.IssueDocumentRequest
+	27, // 24: sportello.plugin.v1.HostAPI.Reserve:input_type -> sportello.plugin.v1.ReserveRequest
+	28, // 25: sportello.plugin.v1.HostAPI.CancelReservation:input_type -> sportello.plugin.v1.CancelReservationRequest
+	29, // 26: sportello.plugin.v1.HostAPI.GetReservation:input_type -> sportello.plugin.v1.GetReservationRequest
+	30, // 27: sportello.plugin.v1.HostAPI.ConfirmReservation:input_type -> sportello.plugin.v1.ConfirmReservationRequest
+	32, // 28: sportello.plugin.v1.HostAPI.GetSetting:input_type -> sportello.plugin.v1.GetSettingRequest
+	33, // 29: sportello.plugin.v1.HostAPI.PutSetting:input_type -> sportello.plugin.v1.PutSettingRequest
+	34, // 30: sportello.plugin.v1.HostAPI.Notify:input_type -> sportello.plugin.v1.NotifyRequest
+	37, // 31: sportello.plugin.v1.HostAPI.CreatePayment:input_type -> sportello.plugin.v1.CreatePaymentRequest
+	38, // 32: sportello.plugin.v1.HostAPI.GetPayment:input_type -> sportello.plugin.v1.GetPaymentRequest
+	39, // 33: sportello.plugin.v1.HostAPI.Audit:input_type -> sportello.plugin.v1.AuditRequest
+	6,  // 34: sportello.plugin.v1.Plugin.Init:output_type -> sportello.plugin.v1.Manifest
+	13, // 35: sportello.plugin.v1.Plugin.Handle:output_type -> sportello.plugin.v1.HandleResponse
+	15, // 36: sportello.plugin.v1.Plugin.Health:output_type -> sportello.plugin.v1.HealthResponse
+	16, // 37: sportello.plugin.v1.HostAPI.CreateDossier:output_type -> sportello.plugin.v1.Dossier
+	16, // 38: sportello.plugin.v1.HostAPI.GetDossier:output_type -> sportello.plugin.v1.Dossier
+	20, // 39: sportello.plugin.v1.HostAPI.ListDossiers:output_type -> sportello.plugin.v1.ListDossiersResponse
+	16, // 40: sportello.plugin.v1.HostAPI.SetDossierStatus:output_type -> sportello.plugin.v1.Dossier
+	23, // 41: sportello.plugin.v1.HostAPI.AddDossierMessage:output_type -> sportello.plugin.v1.DossierMessage
+	25, // 42: sportello.plugin.v1.HostAPI.IssueDocument:output_type -> sportello.plugin.v1.Attachment
+	26, // 43: sportello.plugin.v1.HostAPI.Reserve:output_type -> sportello.plugin.v1.Reservation
+	26, // 44: sportello.plugin.v1.HostAPI.CancelReservation:output_type -> sportello.plugin.v1.Reservation
+	26, // 45: sportello.plugin.v1.HostAPI.GetReservation:output_type -> sportello.plugin.v1.Reservation
+	26, // 46: sportello.plugin.v1.HostAPI.ConfirmReservation:output_type -> sportello.plugin.v1.Reservation
+	31, // 47: sportello.plugin.v1.HostAPI.GetSetting:output_type -> sportello.plugin.v1.Setting
+	31, // 48: sportello.plugin.v1.HostAPI.PutSetting:output_type -> sportello.plugin.v1.Setting
+	35, // 49: sportello.plugin.v1.HostAPI.Notify:output_type -> sportello.plugin.v1.NotifyResponse
+	36, // 50: sportello.plugin.v1.HostAPI.CreatePayment:output_type -> sportello.plugin.v1.Payment
+	36, // 51: sportello.plugin.v1.HostAPI.GetPayment:output_type -> sportello.plugin.v1.Payment
+	40, // 52: sportello.plugin.v1.HostAPI.Audit:output_type -> sportello.plugin.v1.AuditResponse
+	34, // [34:53] is the sub-list for method output_type
+	15, // [15:34] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_sportello_plugin_v1_plugin_proto_init() }
@@ -2358,7 +3208,7 @@ func file_sportello_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sportello_plugin_v1_plugin_proto_rawDesc), len(file_sportello_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   34,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -217,17 +217,22 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	HostAPI_CreateDossier_FullMethodName     = "/sportello.plugin.v1.HostAPI/CreateDossier"
-	HostAPI_GetDossier_FullMethodName        = "/sportello.plugin.v1.HostAPI/GetDossier"
-	HostAPI_ListDossiers_FullMethodName      = "/sportello.plugin.v1.HostAPI/ListDossiers"
-	HostAPI_SetDossierStatus_FullMethodName  = "/sportello.plugin.v1.HostAPI/SetDossierStatus"
-	HostAPI_Reserve_FullMethodName           = "/sportello.plugin.v1.HostAPI/Reserve"
-	HostAPI_CancelReservation_FullMethodName = "/sportello.plugin.v1.HostAPI/CancelReservation"
-	HostAPI_GetSetting_FullMethodName        = "/sportello.plugin.v1.HostAPI/GetSetting"
-	HostAPI_PutSetting_FullMethodName        = "/sportello.plugin.v1.HostAPI/PutSetting"
-	HostAPI_Notify_FullMethodName            = "/sportello.plugin.v1.HostAPI/Notify"
-	HostAPI_CreatePayment_FullMethodName     = "/sportello.plugin.v1.HostAPI/CreatePayment"
-	HostAPI_Audit_FullMethodName             = "/sportello.plugin.v1.HostAPI/Audit"
+	HostAPI_CreateDossier_FullMethodName      = "/sportello.plugin.v1.HostAPI/CreateDossier"
+	HostAPI_GetDossier_FullMethodName         = "/sportello.plugin.v1.HostAPI/GetDossier"
+	HostAPI_ListDossiers_FullMethodName       = "/sportello.plugin.v1.HostAPI/ListDossiers"
+	HostAPI_SetDossierStatus_FullMethodName   = "/sportello.plugin.v1.HostAPI/SetDossierStatus"
+	HostAPI_AddDossierMessage_FullMethodName  = "/sportello.plugin.v1.HostAPI/AddDossierMessage"
+	HostAPI_IssueDocument_FullMethodName      = "/sportello.plugin.v1.HostAPI/IssueDocument"
+	HostAPI_Reserve_FullMethodName            = "/sportello.plugin.v1.HostAPI/Reserve"
+	HostAPI_CancelReservation_FullMethodName  = "/sportello.plugin.v1.HostAPI/CancelReservation"
+	HostAPI_GetReservation_FullMethodName     = "/sportello.plugin.v1.HostAPI/GetReservation"
+	HostAPI_ConfirmReservation_FullMethodName = "/sportello.plugin.v1.HostAPI/ConfirmReservation"
+	HostAPI_GetSetting_FullMethodName         = "/sportello.plugin.v1.HostAPI/GetSetting"
+	HostAPI_PutSetting_FullMethodName         = "/sportello.plugin.v1.HostAPI/PutSetting"
+	HostAPI_Notify_FullMethodName             = "/sportello.plugin.v1.HostAPI/Notify"
+	HostAPI_CreatePayment_FullMethodName      = "/sportello.plugin.v1.HostAPI/CreatePayment"
+	HostAPI_GetPayment_FullMethodName         = "/sportello.plugin.v1.HostAPI/GetPayment"
+	HostAPI_Audit_FullMethodName              = "/sportello.plugin.v1.HostAPI/Audit"
 )
 
 // HostAPIClient is the client API for HostAPI service.
@@ -243,12 +248,23 @@ type HostAPIClient interface {
 	GetDossier(ctx context.Context, in *GetDossierRequest, opts ...grpc.CallOption) (*Dossier, error)
 	ListDossiers(ctx context.Context, in *ListDossiersRequest, opts ...grpc.CallOption) (*ListDossiersResponse, error)
 	SetDossierStatus(ctx context.Context, in *SetDossierStatusRequest, opts ...grpc.CallOption) (*Dossier, error)
+	// AddDossierMessage adds a public reply (the citizen sees it and is
+	// notified) or an internal note (staff only) to one of the service's
+	// dossiers.
+	AddDossierMessage(ctx context.Context, in *AddDossierMessageRequest, opts ...grpc.CallOption) (*DossierMessage, error)
+	// IssueDocument attaches a PDF the plugin produced to one of its
+	// dossiers, for the citizen to download; with sign set the host first
+	// signs it (PAdES) with the tenant's certificate.
+	IssueDocument(ctx context.Context, in *IssueDocumentRequest, opts ...grpc.CallOption) (*Attachment, error)
 	Reserve(ctx context.Context, in *ReserveRequest, opts ...grpc.CallOption) (*Reservation, error)
 	CancelReservation(ctx context.Context, in *CancelReservationRequest, opts ...grpc.CallOption) (*Reservation, error)
+	GetReservation(ctx context.Context, in *GetReservationRequest, opts ...grpc.CallOption) (*Reservation, error)
+	ConfirmReservation(ctx context.Context, in *ConfirmReservationRequest, opts ...grpc.CallOption) (*Reservation, error)
 	GetSetting(ctx context.Context, in *GetSettingRequest, opts ...grpc.CallOption) (*Setting, error)
 	PutSetting(ctx context.Context, in *PutSettingRequest, opts ...grpc.CallOption) (*Setting, error)
 	Notify(ctx context.Context, in *NotifyRequest, opts ...grpc.CallOption) (*NotifyResponse, error)
 	CreatePayment(ctx context.Context, in *CreatePaymentRequest, opts ...grpc.CallOption) (*Payment, error)
+	GetPayment(ctx context.Context, in *GetPaymentRequest, opts ...grpc.CallOption) (*Payment, error)
 	Audit(ctx context.Context, in *AuditRequest, opts ...grpc.CallOption) (*AuditResponse, error)
 }
 
@@ -300,6 +316,26 @@ func (c *hostAPIClient) SetDossierStatus(ctx context.Context, in *SetDossierStat
 	return out, nil
 }
 
+func (c *hostAPIClient) AddDossierMessage(ctx context.Context, in *AddDossierMessageRequest, opts ...grpc.CallOption) (*DossierMessage, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DossierMessage)
+	err := c.cc.Invoke(ctx, HostAPI_AddDossierMessage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostAPIClient) IssueDocument(ctx context.Context, in *IssueDocumentRequest, opts ...grpc.CallOption) (*Attachment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Attachment)
+	err := c.cc.Invoke(ctx, HostAPI_IssueDocument_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *hostAPIClient) Reserve(ctx context.Context, in *ReserveRequest, opts ...grpc.CallOption) (*Reservation, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Reservation)
@@ -314,6 +350,26 @@ func (c *hostAPIClient) CancelReservation(ctx context.Context, in *CancelReserva
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Reservation)
 	err := c.cc.Invoke(ctx, HostAPI_CancelReservation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostAPIClient) GetReservation(ctx context.Context, in *GetReservationRequest, opts ...grpc.CallOption) (*Reservation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Reservation)
+	err := c.cc.Invoke(ctx, HostAPI_GetReservation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostAPIClient) ConfirmReservation(ctx context.Context, in *ConfirmReservationRequest, opts ...grpc.CallOption) (*Reservation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Reservation)
+	err := c.cc.Invoke(ctx, HostAPI_ConfirmReservation_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -360,6 +416,16 @@ func (c *hostAPIClient) CreatePayment(ctx context.Context, in *CreatePaymentRequ
 	return out, nil
 }
 
+func (c *hostAPIClient) GetPayment(ctx context.Context, in *GetPaymentRequest, opts ...grpc.CallOption) (*Payment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Payment)
+	err := c.cc.Invoke(ctx, HostAPI_GetPayment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *hostAPIClient) Audit(ctx context.Context, in *AuditRequest, opts ...grpc.CallOption) (*AuditResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(AuditResponse)
@@ -383,12 +449,23 @@ type HostAPIServer interface {
 	GetDossier(context.Context, *GetDossierRequest) (*Dossier, error)
 	ListDossiers(context.Context, *ListDossiersRequest) (*ListDossiersResponse, error)
 	SetDossierStatus(context.Context, *SetDossierStatusRequest) (*Dossier, error)
+	// AddDossierMessage adds a public reply (the citizen sees it and is
+	// notified) or an internal note (staff only) to one of the service's
+	// dossiers.
+	AddDossierMessage(context.Context, *AddDossierMessageRequest) (*DossierMessage, error)
+	// IssueDocument attaches a PDF the plugin produced to one of its
+	// dossiers, for the citizen to download; with sign set the host first
+	// signs it (PAdES) with the tenant's certificate.
+	IssueDocument(context.Context, *IssueDocumentRequest) (*Attachment, error)
 	Reserve(context.Context, *ReserveRequest) (*Reservation, error)
 	CancelReservation(context.Context, *CancelReservationRequest) (*Reservation, error)
+	GetReservation(context.Context, *GetReservationRequest) (*Reservation, error)
+	ConfirmReservation(context.Context, *ConfirmReservationRequest) (*Reservation, error)
 	GetSetting(context.Context, *GetSettingRequest) (*Setting, error)
 	PutSetting(context.Context, *PutSettingRequest) (*Setting, error)
 	Notify(context.Context, *NotifyRequest) (*NotifyResponse, error)
 	CreatePayment(context.Context, *CreatePaymentRequest) (*Payment, error)
+	GetPayment(context.Context, *GetPaymentRequest) (*Payment, error)
 	Audit(context.Context, *AuditRequest) (*AuditResponse, error)
 	mustEmbedUnimplementedHostAPIServer()
 }
@@ -412,11 +489,23 @@ func (UnimplementedHostAPIServer) ListDossiers(context.Context, *ListDossiersReq
 func (UnimplementedHostAPIServer) SetDossierStatus(context.Context, *SetDossierStatusRequest) (*Dossier, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SetDossierStatus not implemented")
 }
+func (UnimplementedHostAPIServer) AddDossierMessage(context.Context, *AddDossierMessageRequest) (*DossierMessage, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AddDossierMessage not implemented")
+}
+func (UnimplementedHostAPIServer) IssueDocument(context.Context, *IssueDocumentRequest) (*Attachment, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method IssueDocument not implemented")
+}
 func (UnimplementedHostAPIServer) Reserve(context.Context, *ReserveRequest) (*Reservation, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Reserve not implemented")
 }
 func (UnimplementedHostAPIServer) CancelReservation(context.Context, *CancelReservationRequest) (*Reservation, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method CancelReservation not implemented")
+}
+func (UnimplementedHostAPIServer) GetReservation(context.Context, *GetReservationRequest) (*Reservation, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetReservation not implemented")
+}
+func (UnimplementedHostAPIServer) ConfirmReservation(context.Context, *ConfirmReservationRequest) (*Reservation, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ConfirmReservation not implemented")
 }
 func (UnimplementedHostAPIServer) GetSetting(context.Context, *GetSettingRequest) (*Setting, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetSetting not implemented")
@@ -429,6 +518,9 @@ func (UnimplementedHostAPIServer) Notify(context.Context, *NotifyRequest) (*Noti
 }
 func (UnimplementedHostAPIServer) CreatePayment(context.Context, *CreatePaymentRequest) (*Payment, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method CreatePayment not implemented")
+}
+func (UnimplementedHostAPIServer) GetPayment(context.Context, *GetPaymentRequest) (*Payment, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetPayment not implemented")
 }
 func (UnimplementedHostAPIServer) Audit(context.Context, *AuditRequest) (*AuditResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Audit not implemented")
@@ -526,6 +618,42 @@ func _HostAPI_SetDossierStatus_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _HostAPI_AddDossierMessage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddDossierMessageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostAPIServer).AddDossierMessage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostAPI_AddDossierMessage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostAPIServer).AddDossierMessage(ctx, req.(*AddDossierMessageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostAPI_IssueDocument_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(IssueDocumentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostAPIServer).IssueDocument(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostAPI_IssueDocument_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostAPIServer).IssueDocument(ctx, req.(*IssueDocumentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _HostAPI_Reserve_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ReserveRequest)
 	if err := dec(in); err != nil {
@@ -558,6 +686,42 @@ func _HostAPI_CancelReservation_Handler(srv interface{}, ctx context.Context, de
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(HostAPIServer).CancelReservation(ctx, req.(*CancelReservationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostAPI_GetReservation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetReservationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostAPIServer).GetReservation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostAPI_GetReservation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostAPIServer).GetReservation(ctx, req.(*GetReservationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostAPI_ConfirmReservation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConfirmReservationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostAPIServer).ConfirmReservation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostAPI_ConfirmReservation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostAPIServer).ConfirmReservation(ctx, req.(*ConfirmReservationRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -634,6 +798,24 @@ func _HostAPI_CreatePayment_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _HostAPI_GetPayment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPaymentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostAPIServer).GetPayment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostAPI_GetPayment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostAPIServer).GetPayment(ctx, req.(*GetPaymentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _HostAPI_Audit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(AuditRequest)
 	if err := dec(in); err != nil {
@@ -676,12 +858,28 @@ var HostAPI_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _HostAPI_SetDossierStatus_Handler,
 		},
 		{
+			MethodName: "AddDossierMessage",
+			Handler:    _HostAPI_AddDossierMessage_Handler,
+		},
+		{
+			MethodName: "IssueDocument",
+			Handler:    _HostAPI_IssueDocument_Handler,
+		},
+		{
 			MethodName: "Reserve",
 			Handler:    _HostAPI_Reserve_Handler,
 		},
 		{
 			MethodName: "CancelReservation",
 			Handler:    _HostAPI_CancelReservation_Handler,
+		},
+		{
+			MethodName: "GetReservation",
+			Handler:    _HostAPI_GetReservation_Handler,
+		},
+		{
+			MethodName: "ConfirmReservation",
+			Handler:    _HostAPI_ConfirmReservation_Handler,
 		},
 		{
 			MethodName: "GetSetting",
@@ -698,6 +896,10 @@ var HostAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreatePayment",
 			Handler:    _HostAPI_CreatePayment_Handler,
+		},
+		{
+			MethodName: "GetPayment",
+			Handler:    _HostAPI_GetPayment_Handler,
 		},
 		{
 			MethodName: "Audit",

@@ -114,7 +114,7 @@ func schemaProblems(where string, schema []byte, needExample bool) []string {
 
 var (
 	types   = []string{"string", "integer", "number", "boolean", "array", "object"}
-	widgets = []string{"input", "textarea", "radio", "select", "checkbox", "checkboxes", "hidden"}
+	widgets = []string{"input", "textarea", "radio", "select", "checkbox", "checkboxes", "hidden", "file"}
 	fmts    = []string{"date", "time", "date-time", "email", "uri", "tel"}
 )
 
@@ -175,6 +175,23 @@ func lintProperty(where string, p map[string]any, depth int, bad func(string, ..
 			bad("%s.x-widget checkbox: for a boolean", where)
 		case widget == "checkboxes" && typ != "array":
 			bad("%s.x-widget checkboxes: for an array of enum strings", where)
+		case widget == "file" && (typ != "string" || hasEnum):
+			bad("%s.x-widget file: for a string (the host puts the attachment id there)", where)
+		}
+	}
+	_, accept := p["x-accept"]
+	_, maxBytes := p["x-max-bytes"]
+	if (accept || maxBytes) && p["x-widget"] != "file" {
+		bad("%s: x-accept and x-max-bytes belong to x-widget file", where)
+	}
+	if accept {
+		if list, ok := p["x-accept"].([]any); !ok || len(list) == 0 {
+			bad("%s.x-accept: a list of MIME types (application/pdf, image/jpeg, ...)", where)
+		}
+	}
+	if maxBytes {
+		if n, ok := p["x-max-bytes"].(float64); !ok || n < 1 || n > 10<<20 || n != float64(int64(n)) {
+			bad("%s.x-max-bytes: a whole number of bytes, 1 to %d", where, 10<<20)
 		}
 	}
 	switch typ {

@@ -111,6 +111,20 @@ type Call struct {
 	// saves does. nil is a town that enabled the service and has not
 	// configured it yet: the plugin gets {}, unchecked, as from the host.
 	Config any
+	// DossierID is the dossier an action of scope "dossier" is about; it
+	// must be one the actor may read, as the host checks.
+	DossierID int64
+	// Files are uploads with the form. As the host does, Request stores
+	// each one, sniffing its type, and sets its field's value to the
+	// attachment id.
+	Files []Upload
+}
+
+// Upload is a file a test sends with a form.
+type Upload struct {
+	Field   string // JSON pointer of a top-level field, e.g. "/documents"
+	Name    string
+	Content []byte
 }
 
 // Request is the request the host would send for c, its Host bound to
@@ -139,7 +153,9 @@ func (h *Host) Request(c Call) *sdk.Request {
 	if action == nil {
 		h.t.Fatalf("sdktest: action %q is not in the manifest", c.Action)
 	}
+	h.checkDossier(c, action)
 	values := h.json("values", c.Values)
+	values, files := h.upload(c, values)
 	if f := action.GetFormId(); f != "" {
 		if err := validate(h.forms[f], values); err != nil {
 			h.t.Fatalf("sdktest: values for form %s would not reach the plugin: %v", f, err)
@@ -164,6 +180,8 @@ func (h *Host) Request(c Call) *sdk.Request {
 		Action:     c.Action,
 		Values:     values,
 		Config:     config,
+		DossierID:  c.DossierID,
+		Files:      files,
 		Host:       h.For(c.Tenant, c.Actor),
 	}
 }
@@ -224,8 +242,9 @@ func (h *Host) FailOn(method string, err error) {
 	}
 }
 
-var methods = []string{"CreateDossier", "GetDossier", "ListDossiers", "SetDossierStatus", "Reserve",
-	"CancelReservation", "GetSetting", "PutSetting", "Notify", "CreatePayment", "Audit"}
+var methods = []string{"CreateDossier", "GetDossier", "ListDossiers", "SetDossierStatus", "AddDossierMessage",
+	"IssueDocument", "Reserve", "CancelReservation", "GetReservation", "ConfirmReservation", "GetSetting",
+	"PutSetting", "Notify", "CreatePayment", "GetPayment", "Audit"}
 
 // For is the Host API bound to tenant and actor, as the host binds it for
 // one request. Request uses it; a test may call it to set state up.
@@ -322,10 +341,13 @@ func validActor(a sdk.Actor) error {
 type tenant struct {
 	dossiers      []*pb.Dossier
 	events        []Event
+	messages      []Message
+	attachments   []*attachment
 	reservations  []*reservation
 	settings      map[string]json.RawMessage
 	notifications []Notification
 	payments      []*pb.Payment
+	payers        map[int64]int64 // payment id → the citizen asked to pay
 	audit         []AuditEntry
 	counters      map[int]int64 // last dossier number by year
 }
@@ -340,6 +362,8 @@ type reservation struct {
 type Tenant struct {
 	Dossiers      []*pb.Dossier
 	Events        []Event // every dossier's status history
+	Messages      []Message
+	Attachments   []Attachment
 	Reservations  []*pb.Reservation
 	Settings      map[string]json.RawMessage
 	Notifications []Notification
@@ -388,6 +412,12 @@ func (h *Host) Tenant(id int64) Tenant {
 		out.Dossiers = append(out.Dossiers, proto.Clone(d).(*pb.Dossier))
 	}
 	out.Events = append(out.Events, st.events...)
+	out.Messages = append(out.Messages, st.messages...)
+	for _, a := range st.attachments {
+		c := a.Attachment
+		c.Content = append([]byte(nil), a.Content...)
+		out.Attachments = append(out.Attachments, c)
+	}
 	for _, r := range st.reservations {
 		out.Reservations = append(out.Reservations, proto.Clone(r.Reservation).(*pb.Reservation))
 	}
@@ -496,6 +526,8 @@ var (
 	phoneRe       = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 	emailRe       = regexp.MustCompile(`^[^@\s<>,;"\\]+@[^@\s<>,;"\\]+\.[^@\s<>,;"\\]+$`)
 	channels      = []string{"web", "phone", "counter", "consultation"}
+	priorities    = []string{"low", "normal", "high", "urgent"}
+	officeRe      = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`) // as tenant manifests' slugs
 )
 
 func text(field, v string, required bool, max int) error {
@@ -581,6 +613,19 @@ func (b *bound) CreateDossier(ctx context.Context, nd sdk.NewDossier) (*pb.Dossi
 	if err != nil {
 		return nil, err
 	}
+	if nd.Priority == "" {
+		nd.Priority = "normal"
+	}
+	if !contains(priorities, nd.Priority) {
+		return nil, hostErr(codes.InvalidArgument, "priority %q: one of %v", nd.Priority, priorities)
+	}
+	if nd.Office != "" && !officeRe.MatchString(nd.Office) {
+		return nil, hostErr(codes.InvalidArgument, "office %q: not an office slug", nd.Office)
+	}
+	pending, err := b.pending(st, nd.AttachmentIDs)
+	if err != nil {
+		return nil, err
+	}
 	now := b.h.Now()
 	// As the host numbers them: by the calendar year in the towns.
 	year := now.In(sdk.Zone).Year()
@@ -595,6 +640,15 @@ func (b *bound) CreateDossier(ctx context.Context, nd sdk.NewDossier) (*pb.Dossi
 		CitizenId:   b.citizenID(),
 		Channel:     nd.Channel,
 		CreatedUnix: now.Unix(),
+		Office:      nd.Office,
+		Priority:    nd.Priority,
+		Version:     1,
+	}
+	if !nd.Due.IsZero() {
+		d.DueUnix = nd.Due.Unix()
+	}
+	for _, a := range pending {
+		a.DossierID = d.Id
 	}
 	st.dossiers = append(st.dossiers, d)
 	st.events = append(st.events, Event{DossierID: d.Id, Status: d.Status, Actor: b.actorRef(), At: now})
@@ -661,6 +715,7 @@ func (b *bound) SetDossierStatus(ctx context.Context, id int64, status, note str
 		return nil, err
 	}
 	d.Status = status
+	d.Version++
 	st.events = append(st.events, Event{DossierID: id, Status: status, Note: note, Actor: b.actorRef(), At: b.h.Now()})
 	return proto.Clone(d).(*pb.Dossier), nil
 }
@@ -881,6 +936,14 @@ func (b *bound) CreatePayment(ctx context.Context, p sdk.NewPayment) (*pb.Paymen
 	pay := &pb.Payment{Id: id, AmountCents: p.AmountCents, Currency: p.Currency, Status: "creation_pending",
 		Iuv: iuv, NoticeCode: "3" + iuv, DossierId: p.DossierID}
 	st.payments = append(st.payments, pay)
+	if st.payers == nil {
+		st.payers = map[int64]int64{}
+	}
+	st.payers[id] = b.citizenID()
+	if st.payers[id] == 0 && p.DossierID != 0 {
+		d, _ := b.dossier(st, p.DossierID)
+		st.payers[id] = d.GetCitizenId() // staff asking a dossier's citizen to pay
+	}
 	return proto.Clone(pay).(*pb.Payment), nil
 }
 

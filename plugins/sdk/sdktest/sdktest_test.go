@@ -28,6 +28,7 @@ forms:
       required: [text]
       properties:
         text: {type: string, minLength: 2, title: Testo}
+        document: {type: string, title: Documento, x-widget: file}
         where:
           type: object
           title: Dove
@@ -35,6 +36,7 @@ forms:
             street: {type: string, title: Via}
 actions:
   - {id: ask, label: {it: Chiedi}, form: ask, audience: citizen}
+  - {id: close, label: {it: Chiudi}, audience: staff, scope: dossier}
 config_schema:
   type: object
   required: [office]
@@ -404,5 +406,86 @@ func TestProblemsWithExamples(t *testing.T) {
 	h := sdktest.New(t, []byte(withExamples))
 	if ex := h.Example("ask"); ex["text"] != "ok" {
 		t.Errorf("Example: %v", ex)
+	}
+}
+
+func TestUploadsDossierActionsAndDocuments(t *testing.T) {
+	h := newHost(t)
+	pdf := []byte("%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n")
+	req := h.Request(sdktest.Call{Action: "ask", Values: map[string]any{"text": "ciao"},
+		Files: []sdktest.Upload{{Field: "/document", Name: "id.pdf", Content: pdf}}})
+	if len(req.Files) != 1 || req.Files[0].ContentType != "application/pdf" || req.Files[0].Size != int64(len(pdf)) {
+		t.Fatalf("files %+v", req.Files)
+	}
+	var values map[string]string
+	if err := req.Decode(&values); err != nil || values["document"] != fmt.Sprint(req.Files[0].AttachmentID) {
+		t.Fatalf("values %v (%v): the field must hold the attachment id", values, err)
+	}
+	// Another actor cannot keep this citizen's upload.
+	if _, err := h.For(1, sdktest.Citizen(2)).CreateDossier(ctx, sdk.NewDossier{Title: "x",
+		AttachmentIDs: []int64{req.Files[0].AttachmentID}}); !errors.Is(err, sdk.ErrInvalid) {
+		t.Fatalf("someone else's upload kept: %v", err)
+	}
+	d, err := req.Host.CreateDossier(ctx, sdk.NewDossier{Title: "Domanda", Office: "anagrafe", Priority: "high",
+		Due: h.Now().AddDate(0, 0, 30), AttachmentIDs: []int64{req.Files[0].AttachmentID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.GetOffice() != "anagrafe" || d.GetPriority() != "high" || d.GetDueUnix() == 0 || d.GetVersion() != 1 {
+		t.Fatalf("dossier %v", d)
+	}
+	if _, err := req.Host.CreateDossier(ctx, sdk.NewDossier{Title: "x", Priority: "soon"}); !errors.Is(err, sdk.ErrInvalid) {
+		t.Fatalf("unknown priority: %v", err)
+	}
+	staff := h.For(1, sdktest.Staff(9))
+	if _, err := staff.AddDossierMessage(ctx, d.GetId(), "Pratica accolta.", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := req.Host.AddDossierMessage(ctx, d.GetId(), "nota", true); !errors.Is(err, sdk.ErrPermissionDenied) {
+		t.Fatalf("citizen wrote an internal note: %v", err)
+	}
+	if _, err := staff.IssueDocument(ctx, sdk.NewDocument{DossierID: d.GetId(), Name: "x.pdf", PDF: []byte("hello")}); !errors.Is(err, sdk.ErrInvalid) {
+		t.Fatalf("not a PDF issued: %v", err)
+	}
+	if _, err := staff.IssueDocument(ctx, sdk.NewDocument{DossierID: d.GetId(), Name: "concessione.pdf", PDF: pdf, Sign: true}); err != nil {
+		t.Fatal(err)
+	}
+	got := h.Tenant(1)
+	if len(got.Messages) != 1 || len(got.Attachments) != 2 || got.Attachments[0].DossierID != d.GetId() ||
+		!got.Attachments[1].Signed {
+		t.Fatalf("tenant %+v", got)
+	}
+	if r := h.Request(sdktest.Call{Action: "close", Actor: sdktest.Staff(9), DossierID: d.GetId()}); r.DossierID != d.GetId() {
+		t.Fatalf("dossier id %d", r.DossierID)
+	}
+}
+
+func TestReservationsAndPayments(t *testing.T) {
+	h := newHost(t)
+	c := h.For(1, sdktest.Citizen(1))
+	start := h.Now().Add(24 * time.Hour)
+	r, err := c.Reserve(ctx, sdk.NewReservation{Resource: "room-1", Start: start, End: start.Add(time.Hour), HoldMinutes: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.GetReservation(ctx, 0, r.GetCode()); err != nil || got.GetId() != r.GetId() {
+		t.Fatalf("by code: %v %v", got, err)
+	}
+	if _, err := h.For(1, sdktest.Citizen(2)).GetReservation(ctx, r.GetId(), ""); !errors.Is(err, sdk.ErrNotFound) {
+		t.Fatalf("another citizen's reservation: %v", err)
+	}
+	if got, err := c.ConfirmReservation(ctx, r.GetId()); err != nil || got.GetStatus() != "confirmed" {
+		t.Fatalf("confirm: %v %v", got, err)
+	}
+	p, err := c.CreatePayment(ctx, sdk.NewPayment{AmountCents: 1500, Reason: "Sala"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.SetPaymentStatus(1, p.GetId(), "complete")
+	if got, err := c.GetPayment(ctx, p.GetId()); err != nil || got.GetStatus() != "complete" {
+		t.Fatalf("payment: %v %v", got, err)
+	}
+	if _, err := h.For(2, sdktest.Staff(1)).GetPayment(ctx, p.GetId()); !errors.Is(err, sdk.ErrNotFound) {
+		t.Fatalf("another tenant's payment: %v", err)
 	}
 }
