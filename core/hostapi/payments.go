@@ -99,3 +99,36 @@ func (s *Server) createPayment(ctx context.Context, c Call, r *pb.CreatePaymentR
 	}
 	return out, nil
 }
+
+func (v *view) GetPayment(ctx context.Context, r *pb.GetPaymentRequest) (*pb.Payment, error) {
+	return serve(ctx, v.s, v.plugin, r, v.s.getPayment)
+}
+
+// getPayment reads one of the service's payments: staff any, a citizen
+// those they are the debtor of.
+func (s *Server) getPayment(ctx context.Context, c Call, r *pb.GetPaymentRequest) (*pb.Payment, error) {
+	if r.GetId() <= 0 {
+		return nil, invalid("id must be positive")
+	}
+	where, args := "tenant_id = ? AND service_id = ? AND id = ?", []any{c.TenantID, c.PluginID, r.GetId()}
+	switch c.Actor.Kind {
+	case ActorCitizen:
+		where += " AND citizen_id = ?"
+		args = append(args, c.Actor.ID)
+	case ActorAnonymous:
+		return nil, denied("an anonymous visitor has no payments")
+	}
+	out := &pb.Payment{}
+	err := s.db.InTenant(ctx, c.TenantID, func(ctx context.Context, tx bun.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM payments WHERE `+where, args...).
+			Scan(&out.Id, &out.AmountCents, &out.Currency, &out.Status, &out.Iuv, &out.NoticeCode, &out.DossierId)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("payment", r.GetId())
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

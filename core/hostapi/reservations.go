@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -28,6 +29,8 @@ const (
 	// apart from the one-key locks of core/store).
 	reserveLockClass = 7164003
 )
+
+var reservationCodeRe = regexp.MustCompile(`^[2-9A-HJ-NP-Z]{8}$`) // as reservations.code
 
 const reservationCols = `id, resource, extract(epoch FROM lower(period))::bigint, extract(epoch FROM upper(period))::bigint,
 	status, code, coalesce(floor(extract(epoch FROM expires_at))::bigint, 0)`
@@ -162,6 +165,104 @@ func (s *Server) cancelReservation(ctx context.Context, c Call, r *pb.CancelRese
 		}
 		if err != nil {
 			return fmt.Errorf("cancel reservation %d: %w", r.GetId(), err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (v *view) GetReservation(ctx context.Context, r *pb.GetReservationRequest) (*pb.Reservation, error) {
+	return serve(ctx, v.s, v.plugin, r, v.s.getReservation)
+}
+
+func (v *view) ConfirmReservation(ctx context.Context, r *pb.ConfirmReservationRequest) (*pb.Reservation, error) {
+	return serve(ctx, v.s, v.plugin, r, v.s.confirmReservation)
+}
+
+// reservationScope is the WHERE clause that keeps a call to its tenant,
+// its plugin's service and, for a citizen, their own reservations.
+func reservationScope(c Call) (string, []any, error) {
+	where, args := "tenant_id = ? AND service_id = ?", []any{c.TenantID, c.PluginID}
+	switch c.Actor.Kind {
+	case ActorCitizen:
+		where += " AND citizen_id = ?"
+		args = append(args, c.Actor.ID)
+	case ActorAnonymous:
+		return "", nil, denied("an anonymous visitor has no reservations")
+	}
+	return where, args, nil
+}
+
+func (s *Server) getReservation(ctx context.Context, c Call, r *pb.GetReservationRequest) (*pb.Reservation, error) {
+	where, args, err := reservationScope(c)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case r.GetId() > 0:
+		where += " AND id = ?"
+		args = append(args, r.GetId())
+	case r.GetId() == 0 && reservationCodeRe.MatchString(r.GetCode()):
+		where += " AND code = ?"
+		args = append(args, r.GetCode())
+	default:
+		return nil, invalid("a positive id or an 8-character booking code is required")
+	}
+	var out *pb.Reservation
+	err = s.db.InTenant(ctx, c.TenantID, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		out, err = scanReservation(tx.QueryRowContext(ctx, `SELECT `+reservationCols+` FROM reservations WHERE `+where, args...))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("reservation", r.GetId())
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// confirmReservation turns a live hold into a booking. A hold that has
+// expired may already be someone else's slot, so it is a conflict, not a
+// late confirmation.
+func (s *Server) confirmReservation(ctx context.Context, c Call, r *pb.ConfirmReservationRequest) (*pb.Reservation, error) {
+	if r.GetId() <= 0 {
+		return nil, invalid("id must be positive")
+	}
+	where, args, err := reservationScope(c)
+	if err != nil {
+		return nil, err
+	}
+	args = append(args, r.GetId())
+	var out *pb.Reservation
+	err = s.db.InTenant(ctx, c.TenantID, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		out, err = scanReservation(tx.QueryRowContext(ctx, `SELECT `+reservationCols+` FROM reservations
+			WHERE `+where+` AND id = ? FOR UPDATE`, args...))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("reservation", r.GetId())
+		}
+		if err != nil {
+			return fmt.Errorf("read reservation %d: %w", r.GetId(), err)
+		}
+		switch out.GetStatus() {
+		case "confirmed":
+			return nil // confirming twice is no error
+		case "cancelled":
+			return status.Errorf(codes.FailedPrecondition, "reservation %d was cancelled", r.GetId())
+		}
+		out, err = scanReservation(tx.QueryRowContext(ctx, `UPDATE reservations
+			SET status = 'confirmed', expires_at = NULL, updated_at = now()
+			WHERE tenant_id = ? AND id = ? AND expires_at > now() RETURNING `+reservationCols, c.TenantID, r.GetId()))
+		if errors.Is(err, sql.ErrNoRows) {
+			return status.Errorf(codes.FailedPrecondition, "the hold on reservation %d has expired", r.GetId())
+		}
+		if err != nil {
+			return fmt.Errorf("confirm reservation %d: %w", r.GetId(), err)
 		}
 		return nil
 	})
