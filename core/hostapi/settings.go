@@ -21,21 +21,20 @@ func (s *Server) getSetting(ctx context.Context, c Call, r *pb.GetSettingRequest
 		return nil, invalid("key %q: 1-64 of a-z 0-9 _ . -", r.GetKey())
 	}
 	out := &pb.Setting{Key: r.GetKey()}
-	err := s.db.InTenant(ctx, c.TenantID, func(ctx context.Context, tx bun.Tx) error {
-		var v string
-		err := tx.QueryRowContext(ctx, "SELECT value::text FROM plugin_settings WHERE tenant_id = ? AND plugin_id = ? AND key = ?",
-			c.TenantID, c.PluginID, r.GetKey()).Scan(&v)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read setting %s: %w", r.GetKey(), err)
-		}
-		out.ValueJson, out.Found = []byte(v), true
-		return nil
-	})
+	// The hottest call plugins make: one round trip, not a transaction.
+	row, err := s.db.QueryRowInTenant(ctx, c.TenantID,
+		"SELECT value::text FROM plugin_settings WHERE tenant_id = ? AND plugin_id = ? AND key = ?",
+		c.TenantID, c.PluginID, r.GetKey())
 	if err != nil {
 		return nil, err
+	}
+	var v string
+	switch err := row.Scan(&v); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, fmt.Errorf("read setting %s: %w", r.GetKey(), err)
+	default:
+		out.ValueJson, out.Found = []byte(v), true
 	}
 	return out, nil
 }

@@ -64,6 +64,21 @@ func (db *DB) InTenant(ctx context.Context, tenantID int64, fn func(ctx context.
 	})
 }
 
+// QueryRowInTenant runs one statement in tenantID's scope with a single
+// round trip, where InTenant takes four (BEGIN, the setting, the statement,
+// COMMIT): the tenant is set with SET LOCAL in the same simple-protocol
+// message, which PostgreSQL runs as one implicit transaction, so the
+// setting ends with the statement and never outlives it on the pooled
+// connection. For the hot reads of the Host API; whatever needs more than
+// one statement uses InTenant.
+func (db *DB) QueryRowInTenant(ctx context.Context, tenantID int64, query string, args ...any) (*sql.Row, error) {
+	if tenantID <= 0 {
+		return nil, ErrNoTenant
+	}
+	// The id is an integer formatted here, never text from outside.
+	return db.QueryRowContext(ctx, "SET LOCAL sportello.tenant_id = '"+strconv.FormatInt(tenantID, 10)+"'; "+query, args...), nil
+}
+
 // SetTenant binds the rest of transaction tx to tenantID. InTenant is the
 // usual way; this is for transactions that first touch global tables.
 func SetTenant(ctx context.Context, tx bun.Tx, tenantID int64) error {

@@ -107,6 +107,37 @@ func TestRowLevelSecurityIsolatesTenants(t *testing.T) {
 			t.Fatalf("after commit the same connection saw %d offices", n)
 		}
 	})
+	t.Run("a one-round-trip read sees its tenant's rows, and the setting ends with it", func(t *testing.T) {
+		// One connection, so that the next query surely runs where the
+		// setting was made.
+		one, err := store.Open(ctx, db.AppURL, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer one.Close()
+		for _, tc := range []struct {
+			tenant, named int64
+			want          int
+		}{{a, a, 1}, {b, b, 1}, {a, b, 0}, {b, a, 0}} {
+			row, err := one.QueryRowInTenant(ctx, tc.tenant, "SELECT count(*) FROM offices WHERE tenant_id = ?", tc.named)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := row.Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n != tc.want {
+				t.Fatalf("in tenant %d, %d offices of tenant %d; want %d", tc.tenant, n, tc.named, tc.want)
+			}
+			if n := count(one); n != 0 {
+				t.Fatalf("after the read the connection still saw %d offices", n)
+			}
+		}
+		if _, err := one.QueryRowInTenant(ctx, 0, "SELECT 1"); !errors.Is(err, store.ErrNoTenant) {
+			t.Fatalf("no tenant: %v", err)
+		}
+	})
 	t.Run("no tenant is an error, not a query", func(t *testing.T) {
 		err := db.App.InTenant(ctx, 0, func(context.Context, bun.Tx) error { return nil })
 		if !errors.Is(err, store.ErrNoTenant) {

@@ -112,7 +112,7 @@ func (s *service) Handle(ctx context.Context, req *sdk.Request) (*sdk.Response, 
 
 	// A citizen waits in one queue at a time. A dossier still queued from
 	// an earlier day is one nobody closed, not a wait in progress.
-	mine, err := req.Host.ListDossiers(ctx, queued, 10)
+	mine, err := req.Host.ListDossiers(ctx, sdk.DossierQuery{Status: queued, Limit: 10})
 	if err != nil {
 		return nil, fmt.Errorf("list queued dossiers: %w", err)
 	}

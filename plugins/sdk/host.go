@@ -21,9 +21,8 @@ type Host interface {
 	// GetDossier reads one of this service's dossiers: staff any, a
 	// citizen their own (ErrNotFound otherwise), a visitor none.
 	GetDossier(ctx context.Context, id int64) (*pb.Dossier, error)
-	// ListDossiers lists what GetDossier could read, newest first, of one
-	// status or ("") all; limit 0 means 50, and at most 200 come back.
-	ListDossiers(ctx context.Context, status string, limit int) ([]*pb.Dossier, error)
+	// ListDossiers lists what GetDossier could read, newest first.
+	ListDossiers(ctx context.Context, q DossierQuery) ([]*pb.Dossier, error)
 	// SetDossierStatus moves a dossier on, recording the note in its
 	// history; staff only.
 	SetDossierStatus(ctx context.Context, id int64, status, note string) (*pb.Dossier, error)
@@ -91,6 +90,15 @@ type NewDocument struct {
 	Name      string // shown to the citizen; ends in .pdf
 	PDF       []byte
 	Sign      bool
+}
+
+// DossierQuery selects dossiers of the service, newest first.
+type DossierQuery struct {
+	Status string // "" for all
+	Limit  int    // 0 means 50; at most 200 come back
+	// BeforeID pages: only dossiers with a smaller id (the last id of the
+	// previous page).
+	BeforeID int64
 }
 
 // NewReservation holds or books a resource for a time range.
@@ -197,8 +205,9 @@ func (h *hostClient) GetDossier(ctx context.Context, id int64) (*pb.Dossier, err
 	return out, hostErr(err)
 }
 
-func (h *hostClient) ListDossiers(ctx context.Context, status string, limit int) ([]*pb.Dossier, error) {
-	out, err := h.api.ListDossiers(h.ctx(ctx), &pb.ListDossiersRequest{Status: status, Limit: int32(limit)})
+func (h *hostClient) ListDossiers(ctx context.Context, q DossierQuery) ([]*pb.Dossier, error) {
+	out, err := h.api.ListDossiers(h.ctx(ctx), &pb.ListDossiersRequest{Status: q.Status, Limit: int32(q.Limit),
+		BeforeId: q.BeforeID})
 	if err != nil {
 		return nil, hostErr(err)
 	}

@@ -151,7 +151,7 @@ func (s *server) Init(_ context.Context, req *pb.InitRequest) (*pb.Manifest, err
 	if s.broker == nil {
 		return nil, status.Error(codes.FailedPrecondition, "no broker")
 	}
-	conn, err := s.broker.Dial(req.HostApiBrokerId)
+	conn, err := s.broker.DialWithOptions(req.HostApiBrokerId, dialOptions...)
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "dial the Host API: %v", err)
 	}

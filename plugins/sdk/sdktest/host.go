@@ -668,7 +668,8 @@ func (b *bound) GetDossier(ctx context.Context, id int64) (*pb.Dossier, error) {
 	return proto.Clone(d).(*pb.Dossier), nil
 }
 
-func (b *bound) ListDossiers(ctx context.Context, status string, limit int) ([]*pb.Dossier, error) {
+func (b *bound) ListDossiers(ctx context.Context, q sdk.DossierQuery) ([]*pb.Dossier, error) {
+	status, limit := q.Status, q.Limit
 	st, err := b.begin(ctx, "ListDossiers")
 	if err != nil {
 		return nil, err
@@ -679,6 +680,8 @@ func (b *bound) ListDossiers(ctx context.Context, status string, limit int) ([]*
 		return nil, hostErr(codes.PermissionDenied, "an anonymous visitor has no dossiers to read")
 	case limit < 0:
 		return nil, hostErr(codes.InvalidArgument, "limit must not be negative")
+	case q.BeforeID < 0:
+		return nil, hostErr(codes.InvalidArgument, "before_id must not be negative")
 	case status != "" && !statusRe.MatchString(status):
 		return nil, hostErr(codes.InvalidArgument, "status %q: lower-case letters, digits and _, at most 32", status)
 	case limit == 0:
@@ -688,7 +691,8 @@ func (b *bound) ListDossiers(ctx context.Context, status string, limit int) ([]*
 	var out []*pb.Dossier
 	for i := len(st.dossiers) - 1; i >= 0 && len(out) < limit; i-- {
 		d := st.dossiers[i]
-		if (b.actor.Kind == "staff" || d.GetCitizenId() == b.actor.ID) && (status == "" || d.GetStatus() == status) {
+		if (b.actor.Kind == "staff" || d.GetCitizenId() == b.actor.ID) && (status == "" || d.GetStatus() == status) &&
+			(q.BeforeID == 0 || d.GetId() < q.BeforeID) {
 			out = append(out, proto.Clone(d).(*pb.Dossier))
 		}
 	}

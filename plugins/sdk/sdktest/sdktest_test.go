@@ -74,10 +74,13 @@ func TestDossiersPerTenant(t *testing.T) {
 	if _, err := b.GetDossier(ctx, d1.GetId()); !errors.Is(err, sdk.ErrNotFound) {
 		t.Errorf("another tenant's dossier: %v", err)
 	}
-	if list, _ := a.ListDossiers(ctx, "", 0); len(list) != 2 || list[0].GetId() != d2.GetId() {
+	if list, _ := a.ListDossiers(ctx, sdk.DossierQuery{}); len(list) != 2 || list[0].GetId() != d2.GetId() {
 		t.Errorf("list, newest first: %v", list)
 	}
-	if list, _ := a.ListDossiers(ctx, "queued", 0); len(list) != 1 {
+	if list, _ := a.ListDossiers(ctx, sdk.DossierQuery{Limit: 1, BeforeID: d2.GetId()}); len(list) != 1 || list[0].GetId() != d1.GetId() {
+		t.Fatalf("page before %d: %v", d2.GetId(), list)
+	}
+	if list, _ := a.ListDossiers(ctx, sdk.DossierQuery{Status: "queued"}); len(list) != 1 {
 		t.Errorf("list of one status: %v", list)
 	}
 	for name, nd := range map[string]sdk.NewDossier{
@@ -101,10 +104,10 @@ func TestDossiersByActor(t *testing.T) {
 	if _, err := other.GetDossier(ctx, mine.GetId()); !errors.Is(err, sdk.ErrNotFound) {
 		t.Errorf("another citizen's dossier: %v", err)
 	}
-	if list, _ := other.ListDossiers(ctx, "", 0); len(list) != 0 {
+	if list, _ := other.ListDossiers(ctx, sdk.DossierQuery{}); len(list) != 0 {
 		t.Errorf("another citizen lists %v", list)
 	}
-	if _, err := anon.ListDossiers(ctx, "", 0); !errors.Is(err, sdk.ErrPermissionDenied) {
+	if _, err := anon.ListDossiers(ctx, sdk.DossierQuery{}); !errors.Is(err, sdk.ErrPermissionDenied) {
 		t.Errorf("a visitor lists: %v", err)
 	}
 	if _, err := h.For(1, sdktest.Citizen(1)).SetDossierStatus(ctx, mine.GetId(), "withdrawn", ""); !errors.Is(err, sdk.ErrPermissionDenied) {
