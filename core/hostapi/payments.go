@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"time"
 
 	"github.com/uptrace/bun"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/sportello/sportello/plugins/sdk/pb"
 )
@@ -52,8 +55,8 @@ func (s *Server) createPayment(ctx context.Context, c Call, r *pb.CreatePaymentR
 	if err := checkText("reason", r.GetReason(), true, maxReason); err != nil {
 		return nil, err
 	}
-	if r.GetDossierId() < 0 {
-		return nil, invalid("dossier_id must not be negative")
+	if r.GetDossierId() < 0 || r.GetReservationId() < 0 {
+		return nil, invalid("dossier_id and reservation_id must not be negative")
 	}
 	var out *pb.Payment
 	err := s.db.InTenant(ctx, c.TenantID, func(ctx context.Context, tx bun.Tx) error {
@@ -71,6 +74,28 @@ func (s *Server) createPayment(ctx context.Context, c Call, r *pb.CreatePaymentR
 				citizen = owner
 			}
 		}
+		// A payment for a hold is due when the hold expires: the sweeper
+		// then expires the payment and releases the hold together.
+		var holdKind *string
+		var holdID *int64
+		var expires *time.Time
+		if id := r.GetReservationId(); id > 0 {
+			where, args, err := reservationScope(c)
+			if err != nil {
+				return err
+			}
+			var exp sql.NullTime
+			err = tx.QueryRowContext(ctx, `SELECT expires_at FROM reservations WHERE `+where+
+				` AND id = ? AND status = 'held' AND expires_at > now() FOR UPDATE`, append(args, id)...).Scan(&exp)
+			if errors.Is(err, sql.ErrNoRows) {
+				return status.Errorf(codes.FailedPrecondition, "reservation %d is not a live hold of this service", id)
+			}
+			if err != nil {
+				return fmt.Errorf("read hold %d: %w", id, err)
+			}
+			kind := "reservation"
+			holdKind, holdID, expires = &kind, &id, &exp.Time
+		}
 		for range iuvAttempts {
 			iuv, notice, err := placeholderIUV()
 			if err != nil {
@@ -78,11 +103,13 @@ func (s *Server) createPayment(ctx context.Context, c Call, r *pb.CreatePaymentR
 			}
 			out = &pb.Payment{}
 			err = tx.QueryRowContext(ctx, `INSERT INTO payments
-				(tenant_id, service_id, dossier_id, citizen_id, amount_cents, currency, reason, iuv, notice_code)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+				(tenant_id, service_id, dossier_id, citizen_id, amount_cents, currency, reason, iuv, notice_code,
+				 hold_kind, hold_id, expires_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (tenant_id, iuv) DO NOTHING
 				RETURNING `+paymentCols,
-				c.TenantID, c.PluginID, dossier, citizen, r.GetAmountCents(), cur, r.GetReason(), iuv, notice).
+				c.TenantID, c.PluginID, dossier, citizen, r.GetAmountCents(), cur, r.GetReason(), iuv, notice,
+				holdKind, holdID, expires).
 				Scan(&out.Id, &out.AmountCents, &out.Currency, &out.Status, &out.Iuv, &out.NoticeCode, &out.DossierId)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue

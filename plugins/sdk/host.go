@@ -125,6 +125,10 @@ type NewPayment struct {
 	Currency    string // default "EUR"
 	Reason      string // pagoPA's causale: up to 140 characters
 	DossierID   int64
+	// ReservationID is a held reservation the payment is for: the host
+	// confirms it when the payment completes and releases it when the
+	// payment fails for good or is not made before the hold expires.
+	ReservationID int64
 }
 
 // hostClient is Host over gRPC, stamping every call with the request's
@@ -265,7 +269,7 @@ func (h *hostClient) Notify(ctx context.Context, n Notification) (int64, error) 
 
 func (h *hostClient) CreatePayment(ctx context.Context, p NewPayment) (*pb.Payment, error) {
 	out, err := h.api.CreatePayment(h.ctx(ctx), &pb.CreatePaymentRequest{AmountCents: p.AmountCents, Currency: p.Currency,
-		Reason: p.Reason, DossierId: p.DossierID})
+		Reason: p.Reason, DossierId: p.DossierID, ReservationId: p.ReservationID})
 	return out, hostErr(err)
 }
 

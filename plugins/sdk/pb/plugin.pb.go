@@ -2592,11 +2592,15 @@ func (x *Payment) GetDossierId() int64 {
 }
 
 type CreatePaymentRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	AmountCents   int64                  `protobuf:"varint,1,opt,name=amount_cents,json=amountCents,proto3" json:"amount_cents,omitempty"`
-	Currency      string                 `protobuf:"bytes,2,opt,name=currency,proto3" json:"currency,omitempty"`
-	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
-	DossierId     int64                  `protobuf:"varint,4,opt,name=dossier_id,json=dossierId,proto3" json:"dossier_id,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	AmountCents int64                  `protobuf:"varint,1,opt,name=amount_cents,json=amountCents,proto3" json:"amount_cents,omitempty"`
+	Currency    string                 `protobuf:"bytes,2,opt,name=currency,proto3" json:"currency,omitempty"`
+	Reason      string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	DossierId   int64                  `protobuf:"varint,4,opt,name=dossier_id,json=dossierId,proto3" json:"dossier_id,omitempty"`
+	// A held reservation this payment is for: confirmed when the payment
+	// completes, released when it fails for good or is not paid by the
+	// hold's expiry (which becomes the payment's due time).
+	ReservationId int64 `protobuf:"varint,5,opt,name=reservation_id,json=reservationId,proto3" json:"reservation_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2655,6 +2659,13 @@ func (x *CreatePaymentRequest) GetReason() string {
 func (x *CreatePaymentRequest) GetDossierId() int64 {
 	if x != nil {
 		return x.DossierId
+	}
+	return 0
+}
+
+func (x *CreatePaymentRequest) GetReservationId() int64 {
+	if x != nil {
+		return x.ReservationId
 	}
 	return 0
 }
@@ -3036,13 +3047,14 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\vnotice_code\x18\x06 \x01(\tR\n" +
 	"noticeCode\x12\x1d\n" +
 	"\n" +
-	"dossier_id\x18\a \x01(\x03R\tdossierId\"\x8c\x01\n" +
+	"dossier_id\x18\a \x01(\x03R\tdossierId\"\xb3\x01\n" +
 	"\x14CreatePaymentRequest\x12!\n" +
 	"\famount_cents\x18\x01 \x01(\x03R\vamountCents\x12\x1a\n" +
 	"\bcurrency\x18\x02 \x01(\tR\bcurrency\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
 	"\n" +
-	"dossier_id\x18\x04 \x01(\x03R\tdossierId\"#\n" +
+	"dossier_id\x18\x04 \x01(\x03R\tdossierId\x12%\n" +
+	"\x0ereservation_id\x18\x05 \x01(\x03R\rreservationId\"#\n" +
 	"\x11GetPaymentRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\"a\n" +
 	"\fAuditRequest\x12\x16\n" +

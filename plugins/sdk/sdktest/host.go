@@ -935,6 +935,15 @@ func (b *bound) CreatePayment(ctx context.Context, p sdk.NewPayment) (*pb.Paymen
 			return nil, err
 		}
 	}
+	if p.ReservationID != 0 {
+		r, err := b.reservation(st, p.ReservationID, "")
+		if err != nil {
+			return nil, err
+		}
+		if r.GetStatus() != "held" || !live(r, b.h.Now()) {
+			return nil, hostErr(codes.FailedPrecondition, "reservation %d is not a live hold", p.ReservationID)
+		}
+	}
 	id := b.nextID()
 	iuv := fmt.Sprintf("%017d", id)
 	pay := &pb.Payment{Id: id, AmountCents: p.AmountCents, Currency: p.Currency, Status: "creation_pending",
