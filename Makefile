@@ -4,7 +4,7 @@ BIN     := bin
 PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 VENDOR  := web/static/vendor/.stamp
 
-.PHONY: all build run test vet vendor bench-portal clean
+.PHONY: all build run test vet vendor bench-portal bench-backoffice bench-booking clean
 
 all: build
 
@@ -36,6 +36,13 @@ bench-portal: $(VENDOR)
 
 bench-plugin: build
 	$(GO) run ./bench/plugin
+
+# 10,000 simultaneous reservations of 100 slots, next to pgbench TPC-B.
+bench-booking:
+	$(GO) run ./bench/booking
+
+bench-backoffice:
+	$(GO) run ./bench/backoffice
 
 clean:
 	rm -rf $(BIN) web/static/vendor
