@@ -6,57 +6,95 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/uptrace/bun"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
+	"github.com/sportello/sportello/core/dossier"
 	"github.com/sportello/sportello/plugins/sdk/pb"
 )
 
 // Dossier defaults and limits of a list.
 const (
-	defaultDossierStatus = "submitted"
-	defaultListLimit     = 50
-	maxListLimit         = 200
+	defaultListLimit = 50
+	maxListLimit     = 200
 )
 
-// The year of a protocol number is the calendar year in Italy (and
-// Ticino): a dossier opened at 00:30 on 1 January belongs to the new year.
-const numberYear = `extract(year FROM now() AT TIME ZONE 'Europe/Rome')::int`
+// The Host API's dossiers are core/dossier's, seen through the call: a
+// plugin reaches only its own service's dossiers in the call's tenant,
+// and a citizen only their own, never a draft.
 
-const dossierCols = `id, number, service_id, status, title, data::text, coalesce(citizen_id, 0), channel,
-	extract(epoch FROM created_at)::bigint`
-
-func channel(v string) bool {
-	switch v {
-	case "web", "phone", "counter", "consultation":
-		return true
-	}
-	return false
+func (c Call) dossierActor() dossier.Actor {
+	return dossier.Actor{Kind: c.Actor.Kind, ID: c.Actor.ID, Plugin: c.PluginID}
 }
 
-type scanner interface{ Scan(dest ...any) error }
-
-func scanDossier(row scanner) (*pb.Dossier, error) {
-	d := &pb.Dossier{}
-	var data string
-	if err := row.Scan(&d.Id, &d.Number, &d.ServiceId, &d.Status, &d.Title, &data, &d.CitizenId, &d.Channel, &d.CreatedUnix); err != nil {
-		return nil, err
+func toPB(d *dossier.Dossier) *pb.Dossier {
+	out := &pb.Dossier{Id: d.ID, Number: d.Number, ServiceId: d.ServiceID, Status: d.Status, Title: d.Title,
+		DataJson: d.Data, CitizenId: d.CitizenID, Channel: d.Channel, CreatedUnix: d.CreatedAt.Unix(),
+		Office: d.OfficeSlug, Priority: string(d.Priority), Version: d.Version}
+	if !d.DueAt.IsZero() {
+		out.DueUnix = d.DueAt.Unix()
 	}
-	d.DataJson = []byte(data)
-	return d, nil
+	return out
 }
 
-// dossierScope is the WHERE clause limiting dossiers to those c may see:
+// dossierErr turns core/dossier's errors into the statuses a plugin sees;
+// anything else goes on to statusOf.
+func dossierErr(err error) error {
+	var fe *dossier.FieldError
+	switch {
+	case errors.As(err, &fe):
+		return invalid("%s", fe.Error())
+	case errors.Is(err, dossier.ErrNotFound):
+		return status.Error(codes.NotFound, "dossier not found")
+	case errors.Is(err, dossier.ErrStale):
+		return status.Error(codes.Aborted, err.Error())
+	case errors.Is(err, dossier.ErrTooLarge), errors.Is(err, dossier.ErrFileType):
+		return invalid("%v", err)
+	}
+	return err
+}
+
+// dossierScope is the WHERE clause (over dossiers d) limiting dossiers to
+// those c may see:
 // its tenant (on top of row-level security), its plugin's service, and for
-// a citizen their own.
+// a citizen their own, submitted ones.
 func dossierScope(c Call) (string, []any, error) {
 	switch c.Actor.Kind {
 	case ActorStaff:
-		return "tenant_id = ? AND service_id = ?", []any{c.TenantID, c.PluginID}, nil
+		return "d.tenant_id = ? AND d.service_id = ?", []any{c.TenantID, c.PluginID}, nil
 	case ActorCitizen:
-		return "tenant_id = ? AND service_id = ? AND citizen_id = ?", []any{c.TenantID, c.PluginID, c.Actor.ID}, nil
+		return "d.tenant_id = ? AND d.service_id = ? AND d.citizen_id = ? AND d.status <> 'draft'",
+			[]any{c.TenantID, c.PluginID, c.Actor.ID}, nil
 	}
 	return "", nil, denied("an anonymous visitor has no dossiers to read")
+}
+
+// visible reads dossier id if c may see it, NotFound otherwise (another
+// service's, tenant's or citizen's dossier is as absent as a missing one).
+func (s *Server) visible(ctx context.Context, c Call, id int64) (*dossier.Dossier, error) {
+	if id <= 0 {
+		return nil, invalid("id must be positive")
+	}
+	if c.Actor.Kind == ActorAnonymous {
+		return nil, denied("an anonymous visitor has no dossiers to read")
+	}
+	var d *dossier.Dossier
+	var err error
+	if c.Actor.Kind == ActorCitizen {
+		d, err = s.dossiers.GetForCitizen(ctx, c.TenantID, c.Actor.ID, id)
+	} else {
+		d, err = s.dossiers.Get(ctx, c.TenantID, id)
+	}
+	if err != nil {
+		return nil, dossierErr(err)
+	}
+	if d.ServiceID != c.PluginID {
+		return nil, notFound("dossier", id)
+	}
+	return d, nil
 }
 
 // dossierCitizen checks that c may see dossier id and returns its citizen.
@@ -67,7 +105,7 @@ func dossierCitizen(ctx context.Context, tx bun.Tx, c Call, id int64) (*int64, e
 		return nil, err
 	}
 	var citizen sql.NullInt64
-	err = tx.QueryRowContext(ctx, "SELECT citizen_id FROM dossiers WHERE "+where+" AND id = ?", append(args, id)...).Scan(&citizen)
+	err = tx.QueryRowContext(ctx, "SELECT d.citizen_id FROM dossiers d WHERE "+where+" AND d.id = ?", append(args, id)...).Scan(&citizen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("dossier", id)
 	}
@@ -85,89 +123,69 @@ func (s *Server) createDossier(ctx context.Context, c Call, r *pb.CreateDossierR
 	if err := checkText("title", title, true, maxTitle); err != nil {
 		return nil, err
 	}
-	st := r.GetStatus()
-	if st == "" {
-		st = defaultDossierStatus
-	} else if !statusName.MatchString(st) {
+	if st := r.GetStatus(); st != "" && !statusName.MatchString(st) {
 		return nil, invalid("status %q: lower-case letters, digits and _, at most 32", st)
 	}
-	ch := r.GetChannel()
-	if ch == "" {
-		ch = "web"
-	} else if !channel(ch) {
+	if ch := r.GetChannel(); ch != "" && !channel(ch) {
 		return nil, invalid("channel %q: one of web, phone, counter, consultation", ch)
 	}
 	data, err := jsonObject("data_json", r.GetDataJson(), maxDossierData)
 	if err != nil {
 		return nil, err
 	}
-	// An anonymous visitor may open a dossier (an anonymous report), which
-	// then belongs to no citizen; staff opening one on a citizen's behalf
-	// is for the dossier model to link.
-	var citizen *int64
-	if c.Actor.Kind == ActorCitizen {
-		citizen = &c.Actor.ID
-	}
-	var d *pb.Dossier
-	err = s.db.InTenant(ctx, c.TenantID, func(ctx context.Context, tx bun.Tx) error {
-		var year int
-		var last int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO dossier_counters (tenant_id, year, last) VALUES (?, `+numberYear+`, 1)
-			ON CONFLICT (tenant_id, year) DO UPDATE SET last = dossier_counters.last + 1
-			RETURNING year, last`, c.TenantID).Scan(&year, &last)
-		if err != nil {
-			return fmt.Errorf("next dossier number: %w", err)
-		}
-		d, err = scanDossier(tx.QueryRowContext(ctx, `INSERT INTO dossiers
-			(tenant_id, number, service_id, citizen_id, status, title, data, channel)
-			VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?) RETURNING `+dossierCols,
-			c.TenantID, fmt.Sprintf("%04d-%06d", year, last), c.PluginID, citizen, st, title, data, ch))
-		if err != nil {
-			return fmt.Errorf("insert dossier: %w", err)
-		}
-		return addEvent(ctx, tx, c, d.Id, st, "")
-	})
+	priority, err := dossier.ParsePriority(r.GetPriority())
 	if err != nil {
+		return nil, invalid("priority %q: low, normal, high or urgent", r.GetPriority())
+	}
+	if err := checkText("office", r.GetOffice(), false, 64); err != nil {
 		return nil, err
 	}
-	return d, nil
-}
-
-func addEvent(ctx context.Context, tx bun.Tx, c Call, dossierID int64, st, note string) error {
-	_, err := tx.ExecContext(ctx, "INSERT INTO dossier_events (tenant_id, dossier_id, actor, status, note) VALUES (?, ?, ?, ?, ?)",
-		c.TenantID, dossierID, c.String(), st, note)
-	if err != nil {
-		return fmt.Errorf("record status of dossier %d: %w", dossierID, err)
+	var due time.Time
+	switch u := r.GetDueUnix(); {
+	case u < 0:
+		return nil, invalid("due_unix must not be negative")
+	case u > 0:
+		due = time.Unix(u, 0)
 	}
-	return nil
+	if len(r.GetAttachmentIds()) > 0 && c.Actor.Kind == ActorAnonymous && c.RequestID == "" {
+		return nil, invalid("attachment_ids: no files were uploaded with this request")
+	}
+	n := dossier.NewDossier{
+		ServiceID:     c.PluginID,
+		Title:         title,
+		Data:          []byte(data),
+		Status:        r.GetStatus(),
+		Channel:       r.GetChannel(),
+		OfficeSlug:    r.GetOffice(),
+		Priority:      priority,
+		DueAt:         due,
+		AttachmentIDs: r.GetAttachmentIds(),
+		RequestID:     c.RequestID,
+	}
+	// An anonymous visitor may open a dossier (an anonymous report), which
+	// then belongs to no citizen.
+	if c.Actor.Kind == ActorCitizen {
+		n.CitizenID = c.Actor.ID
+	}
+	d, err := s.dossiers.Open(ctx, c.TenantID, c.dossierActor(), n)
+	if err != nil {
+		return nil, dossierErr(err)
+	}
+	return toPB(d), nil
 }
 
 func (s *Server) getDossier(ctx context.Context, c Call, r *pb.GetDossierRequest) (*pb.Dossier, error) {
-	if r.GetId() <= 0 {
-		return nil, invalid("id must be positive")
-	}
-	where, args, err := dossierScope(c)
+	d, err := s.visible(ctx, c, r.GetId())
 	if err != nil {
 		return nil, err
 	}
-	var d *pb.Dossier
-	err = s.db.InTenant(ctx, c.TenantID, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		d, err = scanDossier(tx.QueryRowContext(ctx, "SELECT "+dossierCols+" FROM dossiers WHERE "+where+" AND id = ?",
-			append(args, r.GetId())...))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("dossier", r.GetId())
-		}
-		if err != nil {
-			return fmt.Errorf("read dossier %d: %w", r.GetId(), err)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return d, nil
+	return toPB(d), nil
 }
+
+// The list stays SQL of its own: a plugin pages by id and gets each
+// dossier's data, which the back office's lists leave out.
+const listCols = `d.id, d.number, d.service_id, d.status, d.title, d.data::text, coalesce(d.citizen_id, 0), d.channel,
+	extract(epoch FROM d.created_at)::bigint, coalesce(o.slug, ''), d.priority, coalesce(extract(epoch FROM d.due_at)::bigint, 0), d.version`
 
 func (s *Server) listDossiers(ctx context.Context, c Call, r *pb.ListDossiersRequest) (*pb.ListDossiersResponse, error) {
 	limit := int(r.GetLimit())
@@ -179,6 +197,9 @@ func (s *Server) listDossiers(ctx context.Context, c Call, r *pb.ListDossiersReq
 	case limit > maxListLimit:
 		limit = maxListLimit
 	}
+	if r.GetBeforeId() < 0 {
+		return nil, invalid("before_id must not be negative")
+	}
 	where, args, err := dossierScope(c)
 	if err != nil {
 		return nil, err
@@ -187,21 +208,34 @@ func (s *Server) listDossiers(ctx context.Context, c Call, r *pb.ListDossiersReq
 		if !statusName.MatchString(st) {
 			return nil, invalid("status %q: lower-case letters, digits and _, at most 32", st)
 		}
-		where += " AND status = ?"
+		where += " AND d.status = ?"
 		args = append(args, st)
 	}
+	if b := r.GetBeforeId(); b > 0 {
+		where += " AND d.id < ?"
+		args = append(args, b)
+	}
+	priorities := dossier.Priorities()
 	out := &pb.ListDossiersResponse{}
 	err = s.db.InTenant(ctx, c.TenantID, func(ctx context.Context, tx bun.Tx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT "+dossierCols+" FROM dossiers WHERE "+where+
-			" ORDER BY created_at DESC, id DESC LIMIT ?", append(args, limit)...)
+		rows, err := tx.QueryContext(ctx, "SELECT "+listCols+` FROM dossiers d
+			LEFT JOIN offices o ON o.tenant_id = d.tenant_id AND o.id = d.office_id
+			WHERE `+where+" ORDER BY d.id DESC LIMIT ?", append(args, limit)...)
 		if err != nil {
 			return fmt.Errorf("list dossiers: %w", err)
 		}
 		defer rows.Close()
 		for rows.Next() {
-			d, err := scanDossier(rows)
-			if err != nil {
+			d := &pb.Dossier{}
+			var data string
+			var rank int16
+			if err := rows.Scan(&d.Id, &d.Number, &d.ServiceId, &d.Status, &d.Title, &data, &d.CitizenId, &d.Channel,
+				&d.CreatedUnix, &d.Office, &rank, &d.DueUnix, &d.Version); err != nil {
 				return fmt.Errorf("list dossiers: %w", err)
+			}
+			d.DataJson = []byte(data)
+			if rank >= 0 && int(rank) < len(priorities) {
+				d.Priority = string(priorities[rank])
 			}
 			out.Dossiers = append(out.Dossiers, d)
 		}
@@ -220,31 +254,60 @@ func (s *Server) setDossierStatus(ctx context.Context, c Call, r *pb.SetDossierS
 	if c.Actor.Kind != ActorStaff {
 		return nil, denied("only staff change a dossier's status")
 	}
-	if r.GetId() <= 0 {
-		return nil, invalid("id must be positive")
-	}
 	if !statusName.MatchString(r.GetStatus()) {
 		return nil, invalid("status %q: lower-case letters, digits and _, at most 32", r.GetStatus())
 	}
 	if err := checkText("note", r.GetNote(), false, maxNote); err != nil {
 		return nil, err
 	}
-	var d *pb.Dossier
-	err := s.db.InTenant(ctx, c.TenantID, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		d, err = scanDossier(tx.QueryRowContext(ctx, `UPDATE dossiers SET status = ?, updated_at = now()
-			WHERE tenant_id = ? AND service_id = ? AND id = ? RETURNING `+dossierCols,
-			r.GetStatus(), c.TenantID, c.PluginID, r.GetId()))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("dossier", r.GetId())
-		}
-		if err != nil {
-			return fmt.Errorf("update dossier %d: %w", r.GetId(), err)
-		}
-		return addEvent(ctx, tx, c, d.Id, d.Status, r.GetNote())
-	})
-	if err != nil {
+	if _, err := s.visible(ctx, c, r.GetId()); err != nil {
 		return nil, err
 	}
-	return d, nil
+	// The service of a dossier never changes, so the check above holds
+	// for the change below. Plugins hold no version: theirs is the last
+	// word, and the history keeps both.
+	d, err := s.dossiers.SetStatus(ctx, c.TenantID, r.GetId(), dossier.AnyVersion, c.dossierActor(), r.GetStatus(), r.GetNote())
+	if err != nil {
+		return nil, dossierErr(err)
+	}
+	return toPB(d), nil
 }
+
+// addDossierMessage writes a public reply (staff: the citizen is
+// notified; a citizen: their follow-up) or an internal note (staff only).
+func (s *Server) addDossierMessage(ctx context.Context, c Call, r *pb.AddDossierMessageRequest) (*pb.DossierMessage, error) {
+	switch {
+	case c.Actor.Kind == ActorAnonymous:
+		return nil, denied("an anonymous visitor writes on no dossier")
+	case r.GetInternal() && c.Actor.Kind != ActorStaff:
+		return nil, denied("only staff write internal notes")
+	}
+	if err := checkText("body", r.GetBody(), true, dossier.MaxMessage); err != nil {
+		return nil, err
+	}
+	if _, err := s.visible(ctx, c, r.GetDossierId()); err != nil {
+		return nil, err
+	}
+	var m *dossier.Message
+	var err error
+	if r.GetInternal() {
+		m, err = s.dossiers.AddNote(ctx, c.TenantID, r.GetDossierId(), dossier.AnyVersion, c.dossierActor(), r.GetBody())
+	} else {
+		m, err = s.dossiers.Reply(ctx, c.TenantID, r.GetDossierId(), dossier.AnyVersion, c.dossierActor(), r.GetBody())
+	}
+	if err != nil {
+		return nil, dossierErr(err)
+	}
+	return &pb.DossierMessage{Id: m.ID, DossierId: m.DossierID, Body: m.Body, Internal: m.Internal, CreatedUnix: m.At.Unix()}, nil
+}
+
+func channel(v string) bool {
+	for _, ch := range dossier.Channels() {
+		if v == ch {
+			return true
+		}
+	}
+	return false
+}
+
+type scanner interface{ Scan(dest ...any) error }

@@ -125,7 +125,7 @@ func (e *env) rows() map[string]int {
 	e.t.Helper()
 	out := map[string]int{}
 	for _, table := range []string{"dossiers", "dossier_counters", "dossier_events", "reservations", "plugin_settings",
-		"notifications", "payments", "audit_log"} {
+		"notifications", "payments", "audit_log", "dossier_messages", "dossier_attachments"} {
 		var n int
 		if err := e.db.Owner.NewRaw("SELECT count(*) FROM "+table).Scan(context.Background(), &n); err != nil {
 			e.t.Fatal(err)

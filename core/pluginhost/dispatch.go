@@ -26,6 +26,12 @@ type Request struct {
 	Values []byte
 	// Config is the tenant's configuration of the service.
 	Config []byte
+	// DossierID is the dossier an action of scope "dossier" is about; the
+	// caller has checked it is one of this service's dossiers in the tenant.
+	DossierID int64
+	// Files are the files uploaded with the form, already checked and
+	// stored as attachments.
+	Files []*pb.FileRef
 }
 
 // Actor is who acts: what the Host API binds the call to (kind and id),
@@ -131,6 +137,8 @@ func (s *Supervisor) Dispatch(ctx context.Context, pluginID string, req Request)
 		},
 		Action:     req.Action,
 		ValuesJson: req.Values,
+		DossierId:  req.DossierID,
+		Files:      req.Files,
 	})
 	if err != nil {
 		return nil, s.callError(ctx, cctx, inst, pluginID, req.Action, err)

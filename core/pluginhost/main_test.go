@@ -86,6 +86,8 @@ type fixture struct {
 	api *hostapi.Server
 	sup *pluginhost.Supervisor
 	log *syncBuffer
+	// staffOf is each tenant's one staff user, the actor of f.call.
+	staffOf map[int64]int64
 }
 
 // setup registers copies of the named test plugins in a fresh catalogue;
@@ -142,6 +144,16 @@ func (f *fixture) tenant(slug string) int64 {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	var user int64
+	err = f.db.Owner.NewRaw("INSERT INTO users (tenant_id, email, name) VALUES (?, ?, 'Staff') RETURNING id", id, "staff@"+slug+".example").
+		Scan(context.Background(), &user)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if f.staffOf == nil {
+		f.staffOf = map[int64]int64{}
+	}
+	f.staffOf[id] = user
 	return id
 }
 
@@ -159,7 +171,7 @@ func (f *fixture) call(plugin string, tenant int64, action string, values any) (
 		}
 	}
 	return f.sup.Dispatch(context.Background(), plugin, pluginhost.Request{TenantID: tenant, TenantSlug: "t" + strconv.FormatInt(tenant, 10),
-		Lang: "it", RequestID: "req-" + action, Actor: staff(1), Action: action, Values: raw})
+		Lang: "it", RequestID: "req-" + action, Actor: staff(f.staffOf[tenant]), Action: action, Values: raw})
 }
 
 // data decodes a response's data.

@@ -71,6 +71,9 @@ type Options struct {
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
 	StableAfter time.Duration
+	// HostAPI configures the Host API that Launch serves to the plugins
+	// (hostapi.WithDocuments: where issued documents go, who signs them).
+	HostAPI []hostapi.Option
 }
 
 func (o Options) withDefaults() Options {
@@ -159,7 +162,7 @@ func New(cat *catalog.Catalog, api *hostapi.Server, opts Options) *Supervisor {
 // catalogue on db serving them a Host API on db, every plugin started.
 // Call Stop once the HTTP server has drained, before db is closed.
 func Launch(ctx context.Context, db *store.DB, opts Options) (*Supervisor, error) {
-	sup := New(catalog.New(db), hostapi.New(db, opts.Log), opts)
+	sup := New(catalog.New(db), hostapi.New(db, opts.Log, opts.HostAPI...), opts)
 	if err := sup.Start(ctx); err != nil {
 		sup.Stop()
 		return nil, err

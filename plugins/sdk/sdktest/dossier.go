@@ -269,7 +269,9 @@ func (b *bound) GetPayment(ctx context.Context, id int64) (*pb.Payment, error) {
 }
 
 // SetPaymentStatus moves payment id of tenant on, as the payment provider
-// would ("payment_pending", "complete", "expired", ...).
+// would ("payment_pending", "complete", "expired", ...). A booking the
+// payment is for follows, as with the host: confirmed when it completes,
+// freed when it is canceled or expires.
 func (h *Host) SetPaymentStatus(tenantID, id int64, status string) {
 	h.t.Helper()
 	h.mu.Lock()
@@ -278,6 +280,7 @@ func (h *Host) SetPaymentStatus(tenantID, id int64, status string) {
 		for _, p := range st.payments {
 			if p.GetId() == id {
 				p.Status = status
+				st.settleBooking(id, status, h.Now())
 				return
 			}
 		}
