@@ -2,112 +2,138 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sportello/sportello/plugins/sdk"
+	"github.com/sportello/sportello/plugins/sdk/pb"
 )
 
-type service struct{}
+// The workflow of a request, as the manifest's statuses list it:
+// submitted → approved (or rejected) → awaiting_payment → paid → issued.
+// A concession with nothing to pay goes from approved to paid.
+const (
+	statusSubmitted = "submitted"
+	statusApproved  = "approved"
+	statusRejected  = "rejected"
+	statusAwaiting  = "awaiting_payment"
+	statusPaid      = "paid"
+	statusIssued    = "issued"
+)
+
+type service struct {
+	// now is the clock of the service's rules (dates in the future, the
+	// concession's start); nil is time.Now.
+	now func() time.Time
+}
 
 var _ sdk.Service = (*service)(nil)
 
-type request struct {
-	Cemetery      string `json:"cemetery"`
-	Place         string `json:"place"`
-	Years         int    `json:"years"`
-	Beneficiaries string `json:"beneficiaries"`
-	Relationship  string `json:"relationship"`
+func (s *service) clock() time.Time {
+	if s.now != nil {
+		return s.now()
+	}
+	return time.Now()
 }
 
-type config struct {
-	Cemeteries string            `json:"cemeteries"`
-	Currency   string            `json:"currency"`
-	Tariffs    map[string]string `json:"tariffs"` // place → "years=price; ..."
-	TombPlaces int               `json:"tomb_places"`
-}
-
-var msg = sdk.Messages{
-	"place.niche":   {"it": "loculo", "de": "Grabnische", "en": "niche"},
-	"place.tomb":    {"it": "tomba di famiglia", "de": "Familiengrab", "en": "family tomb"},
-	"place.ground":  {"it": "posto a terra", "de": "Erdgrab", "en": "ground plot"},
-	"place.ossuary": {"it": "celletta ossario", "de": "Ossariumsnische", "en": "ossuary niche"},
-	"not_configured": {
-		"it": "Il Comune non ha ancora attivato le richieste online di concessione. Rivolgiti all'ufficio servizi cimiteriali.",
-		"de": "Die Gemeinde nimmt Konzessionsanträge noch nicht online entgegen. Wenden Sie sich an das Friedhofsamt.",
-		"en": "The town does not take concession requests online yet. Please contact the cemetery services office.",
-	},
-	"which_cemetery": {
-		"it": "Scrivi il nome del cimitero: %s.",
-		"de": "Geben Sie den Namen des Friedhofs an: %s.",
-		"en": "Write the cemetery's name: %s.",
-	},
-	"not_offered": {
-		"it": "In questo momento il Comune non concede il tipo di sepoltura «%s».",
-		"de": "Die Gemeinde vergibt die Grabart «%s» zurzeit nicht.",
-		"en": "The town does not grant the type of place “%s” at the moment.",
-	},
-	"years": {
-		"it": "Per «%s» puoi scegliere una durata di %s anni.",
-		"de": "Für «%s» sind Laufzeiten von %s Jahren möglich.",
-		"en": "For “%s” you can choose %s years.",
-	},
-	"or":     {"it": "o", "de": "oder", "en": "or"},
-	"nobody": {"it": "Indica almeno una persona.", "de": "Nennen Sie mindestens eine Person.", "en": "Name at least one person."},
-	"only_one": {
-		"it": "«%s» accoglie una sola persona: ne hai indicate %d.",
-		"de": "«%s» nimmt nur eine Person auf; Sie haben %d genannt.",
-		"en": "“%s” holds one person only; you named %d.",
-	},
-	"too_many": {
-		"it": "«%s» accoglie al massimo %d persone: ne hai indicate %d.",
-		"de": "«%s» nimmt höchstens %d Personen auf; Sie haben %d genannt.",
-		"en": "“%s” holds at most %d people; you named %d.",
-	},
-	"title": {
-		"it": "Concessione %s, %d anni – %s",
-		"de": "Konzession %s, %d Jahre – %s",
-		"en": "Concession: %s, %d years – %s",
-	},
-	"reason": {
-		"it": "Concessione cimiteriale %s %d anni, pratica %s",
-		"de": "Grabkonzession %s %d Jahre, Vorgang %s",
-		"en": "Cemetery concession %s %d years, case %s",
-	},
-	"done": {
-		"it": "Abbiamo ricevuto la tua richiesta, pratica n. %s. Importo da pagare: %s, con l'avviso pagoPA n. %s che trovi nella tua area personale. Dopo il pagamento l'ufficio prepara l'atto di concessione.",
-		"de": "Wir haben Ihren Antrag erhalten, Vorgang Nr. %s. Zu bezahlen: %s, mit der pagoPA-Zahlungsaufforderung Nr. %s in Ihrem persönlichen Bereich. Nach der Zahlung stellt das Amt die Konzession aus.",
-		"en": "We have received your request, case no. %s. Amount due: %s, with pagoPA payment notice no. %s in your personal area. Once you have paid, the office draws up the concession.",
-	},
-	"done_free": {
-		"it": "Abbiamo ricevuto la tua richiesta, pratica n. %s. L'ufficio ti contatterà per l'atto di concessione.",
-		"de": "Wir haben Ihren Antrag erhalten, Vorgang Nr. %s. Das Amt meldet sich wegen der Konzessionsurkunde bei Ihnen.",
-		"en": "We have received your request, case no. %s. The office will contact you about the concession deed.",
-	},
-	"mail_subject": {
-		"it": "Concessione cimiteriale, pratica n. %s",
-		"de": "Grabkonzession, Vorgang Nr. %s",
-		"en": "Cemetery concession, case no. %s",
-	},
+// today is the date in the towns' time zone, at midnight.
+func (s *service) today() time.Time {
+	y, m, d := s.clock().In(sdk.Zone).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, sdk.Zone)
 }
 
 func (s *service) Handle(ctx context.Context, req *sdk.Request) (*sdk.Response, error) {
-	if req.Action != "request" {
-		return nil, fmt.Errorf("unknown action %q", req.Action)
+	switch req.Action {
+	case "request":
+		return s.request(ctx, req)
+	case "approve":
+		return s.approve(ctx, req)
+	case "reject":
+		return s.reject(ctx, req)
+	case "issue":
+		return s.issue(ctx, req)
+	}
+	return nil, fmt.Errorf("unknown action %q", req.Action)
+}
+
+// person is one of the people a place is meant for. Dates are as the form
+// sends them (2006-01-02); the people named in "others" are free text.
+type person struct {
+	Name      string `json:"name"`
+	BirthDate string `json:"birth_date,omitempty"`
+	DeathDate string `json:"death_date,omitempty"`
+}
+
+type request struct {
+	Cemetery     string `json:"cemetery"`
+	Place        string `json:"place"`
+	Years        int    `json:"years"`
+	Beneficiary  person `json:"beneficiary"`
+	Others       string `json:"others"`
+	Relationship string `json:"relationship"`
+	Contact      struct {
+		Phone string `json:"phone"`
+		Email string `json:"email"`
+	} `json:"contact"`
+	Document string `json:"document"`
+}
+
+// concession is what the dossier keeps of a request: what the office
+// decides on and what the deed says.
+type concession struct {
+	Cemetery      string   `json:"cemetery"`
+	Place         string   `json:"place"`
+	Years         int      `json:"years"`
+	Beneficiaries []person `json:"beneficiaries"`
+	Relationship  string   `json:"relationship,omitempty"`
+	Applicant     string   `json:"applicant"`
+	Phone         string   `json:"phone,omitempty"`
+	Email         string   `json:"email,omitempty"`
+	Documents     []int64  `json:"documents,omitempty"`
+	// The fee as the citizen was told it when applying: a change of the
+	// tariff table afterwards does not change what they owe.
+	FeeCents  int64  `json:"fee_cents"`
+	Currency  string `json:"currency"`
+	Lang      string `json:"lang"`      // the citizen's: replies and the deed are written in it
+	Submitted string `json:"submitted"` // date of the request
+}
+
+type config struct {
+	Cemeteries  string            `json:"cemeteries"`
+	Currency    string            `json:"currency"`
+	Tariffs     map[string]string `json:"tariffs"` // place → "years=price; ..."
+	TombPlaces  int               `json:"tomb_places"`
+	DeedHeading string            `json:"deed_heading"`
+}
+
+func decodeConfig(req *sdk.Request) (config, error) {
+	cfg := config{Currency: "EUR", TombPlaces: 6}
+	err := req.DecodeConfig(&cfg)
+	return cfg, err
+}
+
+// request is the citizen's application: it checks the request against the
+// town's cemeteries and tariff table, opens the dossier and tells the
+// citizen the fee. The payment is asked for once the office approves.
+func (s *service) request(ctx context.Context, req *sdk.Request) (*sdk.Response, error) {
+	lang := req.Lang
+	if req.Actor.Kind != "citizen" {
+		return sdk.Refused(msg.Get(lang, "login")), nil
 	}
 	var v request
 	if err := req.Decode(&v); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("decode: %w", err)
 	}
-	cfg := config{Currency: "EUR", TombPlaces: 6}
-	if err := req.DecodeConfig(&cfg); err != nil {
-		return nil, err
+	cfg, err := decodeConfig(req)
+	if err != nil {
+		return nil, fmt.Errorf("decode config: %w", err)
 	}
-	lang := req.Lang
 	place := msg.Get(lang, "place."+v.Place)
 
 	// A town may enable the service before it has set it up: that is
@@ -116,72 +142,112 @@ func (s *service) Handle(ctx context.Context, req *sdk.Request) (*sdk.Response, 
 	if len(cemeteries) == 0 || len(cfg.Tariffs) == 0 {
 		return sdk.Refused(msg.Get(lang, "not_configured")), nil
 	}
+	var errs []sdk.FieldError
+	bad := func(field, key string, args ...any) {
+		errs = append(errs, sdk.FieldError{Field: field, Message: msg.Get(lang, key, args...)})
+	}
 	cemetery, ok := findCemetery(cemeteries, v.Cemetery)
 	if !ok {
-		return sdk.Invalid("/cemetery", msg.Get(lang, "which_cemetery", strings.Join(cemeteries, "; "))), nil
+		bad("/cemetery", "which_cemetery", strings.Join(cemeteries, "; "))
 	}
-
-	// The schema of the configuration has checked the tariffs' shape when
-	// the town saved them; an error here is a bug, not the citizen's.
-	prices, err := parseTariff(cfg.Tariffs[v.Place])
-	if err != nil {
-		return nil, fmt.Errorf("tariff of %s: %w", v.Place, err)
-	}
-	if len(prices) == 0 {
-		return sdk.Invalid("/place", msg.Get(lang, "not_offered", place)), nil
-	}
-	cents, ok := prices[v.Years]
-	if !ok {
-		return sdk.Invalid("/years", msg.Get(lang, "years", place, durations(prices, msg.Get(lang, "or")))), nil
-	}
-
-	people := lines(v.Beneficiaries)
-	capacity := 1
-	if v.Place == "tomb" {
-		capacity = cfg.TombPlaces
-	}
+	cents, err := fee(cfg, v.Place, v.Years)
 	switch {
-	case len(people) == 0:
-		return sdk.Invalid("/beneficiaries", msg.Get(lang, "nobody")), nil
-	case len(people) > 1 && capacity == 1:
-		return sdk.Invalid("/beneficiaries", msg.Get(lang, "only_one", place, len(people))), nil
-	case len(people) > capacity:
-		return sdk.Invalid("/beneficiaries", msg.Get(lang, "too_many", place, capacity, len(people))), nil
+	case err == errNotOffered:
+		bad("/place", "not_offered", place)
+	case err == errNoDuration:
+		prices, _ := parseTariff(cfg.Tariffs[v.Place])
+		bad("/years", "years", place, durations(prices, msg.Get(lang, "or")))
+	case err != nil:
+		return nil, err
 	}
 
-	status := "awaiting_payment"
-	if cents == 0 {
-		status = "submitted"
+	today := s.today()
+	birth, _ := time.ParseInLocation(time.DateOnly, v.Beneficiary.BirthDate, sdk.Zone)
+	if birth.After(today) {
+		bad("/beneficiary/birth_date", "born_future")
+	}
+	if v.Beneficiary.DeathDate != "" {
+		death, _ := time.ParseInLocation(time.DateOnly, v.Beneficiary.DeathDate, sdk.Zone)
+		switch {
+		case death.After(today):
+			bad("/beneficiary/death_date", "death_future")
+		case death.Before(birth):
+			bad("/beneficiary/death_date", "death_before_birth")
+		}
+	}
+	people := []person{{Name: strings.TrimSpace(v.Beneficiary.Name), BirthDate: v.Beneficiary.BirthDate, DeathDate: v.Beneficiary.DeathDate}}
+	for _, l := range lines(v.Others) {
+		people = append(people, person{Name: l})
+	}
+	switch capacity := placesIn(v.Place, cfg); {
+	case len(people) > 1 && capacity == 1:
+		bad("/others", "only_one", place)
+	case len(people) > capacity:
+		bad("/others", "too_many", place, capacity, len(people))
+	}
+	if len(errs) > 0 {
+		return &sdk.Response{Outcome: sdk.OutcomeInvalid, Errors: errs}, nil
+	}
+
+	c := concession{Cemetery: cemetery, Place: v.Place, Years: v.Years, Beneficiaries: people,
+		Relationship: strings.TrimSpace(v.Relationship), Applicant: req.Actor.Name,
+		Phone: v.Contact.Phone, Email: v.Contact.Email, FeeCents: cents, Currency: cfg.Currency,
+		Lang: lang, Submitted: today.Format(time.DateOnly)}
+	for _, f := range req.Files {
+		c.Documents = append(c.Documents, f.AttachmentID)
 	}
 	d, err := req.Host.CreateDossier(ctx, sdk.NewDossier{
-		Title:  msg.Get(lang, "title", place, v.Years, cemetery),
-		Status: status,
-		Data: map[string]any{"cemetery": cemetery, "place": v.Place, "years": v.Years, "beneficiaries": people,
-			"relationship": strings.TrimSpace(v.Relationship), "fee_cents": cents, "currency": cfg.Currency},
+		Title:         msg.Get(lang, "title", place, v.Years, cemetery),
+		Status:        statusSubmitted,
+		Data:          c,
+		AttachmentIDs: c.Documents,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create dossier: %w", err)
 	}
-	done := msg.Get(lang, "done_free", d.GetNumber())
-	if cents > 0 {
-		p, err := req.Host.CreatePayment(ctx, sdk.NewPayment{AmountCents: cents, Currency: cfg.Currency, DossierID: d.GetId(),
-			Reason: msg.Get(lang, "reason", place, v.Years, d.GetNumber())})
-		if err != nil {
-			return nil, fmt.Errorf("create payment for %s: %w", d.GetNumber(), err)
-		}
-		done = msg.Get(lang, "done", d.GetNumber(), sdk.Money(lang, cents, cfg.Currency), p.GetNoticeCode())
-	}
-	if err := req.Host.Audit(ctx, "cemetery.request", "dossier:"+d.GetNumber(),
-		map[string]any{"place": v.Place, "years": v.Years, "fee_cents": cents}); err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
-	}
+	amount := sdk.Money(lang, cents, cfg.Currency)
+	done := msg.Get(lang, "received", d.GetNumber(), place, v.Years, amount)
+	audit(ctx, req, "cemetery.request", d, map[string]any{"place": v.Place, "years": v.Years, "fee_cents": cents})
 	// The page shows the same text: a lost e-mail is no reason to fail.
 	if _, err := req.Host.Notify(ctx, sdk.Notification{Channel: "email",
 		Subject: msg.Get(lang, "mail_subject", d.GetNumber()), Body: done}); err != nil {
 		slog.Warn("notification not queued", "request_id", req.RequestID, "err", err)
 	}
 	return &sdk.Response{Outcome: sdk.OutcomeOK, Message: done, DossierID: d.GetId(), DossierNumber: d.GetNumber(),
-		Data: map[string]any{"fee_cents": cents, "currency": cfg.Currency}}, nil
+		Data: map[string]any{"fee_cents": cents, "currency": cfg.Currency, "fee": amount}}, nil
+}
+
+// placesIn is how many people a place holds.
+func placesIn(place string, cfg config) int {
+	if place == "tomb" {
+		return cfg.TombPlaces
+	}
+	return 1
+}
+
+var (
+	errNotOffered = fmt.Errorf("type of place not offered")
+	errNoDuration = fmt.Errorf("duration not offered")
+)
+
+// fee is the price in cents of place for years in the town's tariff table:
+// errNotOffered when the town grants no such place, errNoDuration when
+// not for that many years.
+func fee(cfg config, place string, years int) (int64, error) {
+	// The config schema checked the tariffs' shape when the town saved
+	// them: an error here is a bug, not the citizen's.
+	prices, err := parseTariff(cfg.Tariffs[place])
+	if err != nil {
+		return 0, fmt.Errorf("tariff of %s: %w", place, err)
+	}
+	if len(prices) == 0 {
+		return 0, errNotOffered
+	}
+	cents, ok := prices[years]
+	if !ok {
+		return 0, errNoDuration
+	}
+	return cents, nil
 }
 
 // lines are the non-blank lines of s, trimmed.
@@ -261,4 +327,19 @@ func durations(prices map[int]int64, or string) string {
 		return parts[0]
 	}
 	return strings.Join(parts[:len(parts)-1], ", ") + " " + or + " " + parts[len(parts)-1]
+}
+
+// concessionOf reads the request a dossier keeps.
+func concessionOf(d *pb.Dossier) (concession, error) {
+	var c concession
+	if err := json.Unmarshal(d.GetDataJson(), &c); err != nil {
+		return c, fmt.Errorf("data of dossier %s: %w", d.GetNumber(), err)
+	}
+	if c.Lang == "" {
+		c.Lang = "it"
+	}
+	if c.Currency == "" {
+		c.Currency = "EUR"
+	}
+	return c, nil
 }
