@@ -11,7 +11,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/sportello/sportello/core/appointment"
 	"github.com/sportello/sportello/core/authn"
+	"github.com/sportello/sportello/core/booking"
 	"github.com/sportello/sportello/core/store"
 	"github.com/sportello/sportello/core/tenancy"
 )
@@ -52,6 +54,9 @@ func tenantApply(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
+		if err := appointment.Apply(ctx, d.App, booking.New(d.App, nil), m); err != nil {
+			return err
+		}
 		verb := "unchanged"
 		switch {
 		case res.Created:
@@ -89,6 +94,9 @@ func applyDir(ctx context.Context, e env, db *store.DB, dir string, log *slog.Lo
 	for _, m := range manifests {
 		res, err := tenancy.Apply(ctx, db, authn.Argon2{}, m)
 		if err != nil {
+			return nil, err
+		}
+		if err := appointment.Apply(ctx, db, booking.New(db, nil), m); err != nil {
 			return nil, err
 		}
 		if res.Changed {

@@ -29,6 +29,8 @@ type Manifest struct {
 	Offices      []ManifestOffice  `yaml:"offices"`
 	Staff        []ManifestStaff   `yaml:"staff"`
 	Services     []ManifestService `yaml:"services"`
+	// Appointments at the offices' desks; nil when the town offers none.
+	Appointments *ManifestAppointments `yaml:"appointments"`
 
 	// Logo is the logo file's content, read from Branding.Logo.
 	Logo     []byte `yaml:"-"`
@@ -350,6 +352,7 @@ func (m *Manifest) validate(v *validator) {
 			v.check(offices[o], fmt.Sprintf("%s.offices[%d]", p, j), fmt.Sprintf("office %q is not among the offices above", o))
 		}
 	}
+	m.validateAppointments(v)
 	services := map[string]bool{}
 	for i, s := range m.Services {
 		p := fmt.Sprintf("$.services[%d].id", i)
