@@ -31,6 +31,8 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/sportello/sportello/core/booking"
+	"github.com/sportello/sportello/core/dossier"
 	"github.com/sportello/sportello/core/store"
 	"github.com/sportello/sportello/plugins/sdk"
 	"github.com/sportello/sportello/plugins/sdk/pb"
@@ -95,9 +97,12 @@ func (c Call) validate() error {
 // served its ForPlugin views, which accept only their own plugin's tokens;
 // the Server itself is no gRPC service, so no endpoint can act as any plugin.
 type Server struct {
-	db      *store.DB
-	log     *slog.Logger
-	timeout time.Duration
+	db       *store.DB
+	dossiers *dossier.Store
+	docs     *documents // nil: IssueDocument is unavailable
+	bookings *booking.Engine
+	log      *slog.Logger
+	timeout  time.Duration
 
 	mu    sync.Mutex
 	calls map[[sha256.Size]byte]*binding
@@ -108,12 +113,20 @@ type binding struct {
 	expires time.Time
 }
 
-// New is a Server storing in db (the application role's pool).
-func New(db *store.DB, log *slog.Logger) *Server {
+// New is a Server storing in db (the application role's pool). Its
+// dossiers are core/dossier's; plugins only link the files of their
+// requests, so it needs an attachment folder only for IssueDocument
+// (WithDocuments).
+func New(db *store.DB, log *slog.Logger, opts ...Option) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{db: db, log: log, timeout: DefaultCallTimeout, calls: map[[sha256.Size]byte]*binding{}}
+	s := &Server{db: db, dossiers: dossier.New(db, nil, time.Now), bookings: booking.New(db, time.Now), log: log,
+		timeout: DefaultCallTimeout, calls: map[[sha256.Size]byte]*binding{}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Begin binds c to a fresh call token, valid until end is called or
@@ -261,6 +274,9 @@ func (v *view) ListDossiers(ctx context.Context, r *pb.ListDossiersRequest) (*pb
 }
 func (v *view) SetDossierStatus(ctx context.Context, r *pb.SetDossierStatusRequest) (*pb.Dossier, error) {
 	return serve(ctx, v.s, v.plugin, r, v.s.setDossierStatus)
+}
+func (v *view) AddDossierMessage(ctx context.Context, r *pb.AddDossierMessageRequest) (*pb.DossierMessage, error) {
+	return serve(ctx, v.s, v.plugin, r, v.s.addDossierMessage)
 }
 func (v *view) Reserve(ctx context.Context, r *pb.ReserveRequest) (*pb.Reservation, error) {
 	return serve(ctx, v.s, v.plugin, r, v.s.reserve)

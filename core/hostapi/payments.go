@@ -55,8 +55,11 @@ func (s *Server) createPayment(ctx context.Context, c Call, r *pb.CreatePaymentR
 	if err := checkText("reason", r.GetReason(), true, maxReason); err != nil {
 		return nil, err
 	}
-	if r.GetDossierId() < 0 || r.GetReservationId() < 0 {
-		return nil, invalid("dossier_id and reservation_id must not be negative")
+	if r.GetDossierId() < 0 || r.GetReservationId() < 0 || r.GetBookingId() < 0 {
+		return nil, invalid("dossier_id, reservation_id and booking_id must not be negative")
+	}
+	if r.GetReservationId() > 0 && r.GetBookingId() > 0 {
+		return nil, invalid("a payment is for a reservation or a booking, not both")
 	}
 	var out *pb.Payment
 	err := s.db.InTenant(ctx, c.TenantID, func(ctx context.Context, tx bun.Tx) error {
@@ -95,6 +98,17 @@ func (s *Server) createPayment(ctx context.Context, c Call, r *pb.CreatePaymentR
 			}
 			kind := "reservation"
 			holdKind, holdID, expires = &kind, &id, &exp.Time
+		}
+		if id := r.GetBookingId(); id > 0 {
+			due, owner, err := bookingPayable(ctx, tx, c, id)
+			if err != nil {
+				return err
+			}
+			kind := "booking"
+			holdKind, holdID, expires = &kind, &id, &due
+			if citizen == nil && owner > 0 {
+				citizen = &owner // staff asking the booker to pay, after approval
+			}
 		}
 		for range iuvAttempts {
 			iuv, notice, err := placeholderIUV()

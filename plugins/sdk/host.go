@@ -64,6 +64,32 @@ type Host interface {
 	// plugin, on behalf of the actor). action is like "example.submit",
 	// details a JSON object.
 	Audit(ctx context.Context, action, object string, details any) error
+
+	// The core's booking engine, scoped to this service (see booking.go).
+
+	// DefineResources declares this service's bookable resources in the
+	// tenant, as its configuration says; idempotent by slug. The
+	// service's resources not listed take no new bookings.
+	DefineResources(ctx context.Context, resources []*pb.BookingResource) ([]*pb.BookingResource, error)
+	// BookingDays lists the days from..to (in Zone) with a free slot one
+	// may book now, as midnights in Zone.
+	BookingDays(ctx context.Context, resource string, from, to time.Time) ([]time.Time, error)
+	// BookingSlots lists the free slots of day (in Zone).
+	BookingSlots(ctx context.Context, resource string, day time.Time) ([]*pb.BookingSlot, error)
+	// Book takes one or several consecutive slots as one booking:
+	// ErrConflict when they are taken, ErrInvalid (with a Refusal) when the
+	// calendar does not offer them.
+	Book(ctx context.Context, b NewBooking) (*pb.Booking, error)
+	// GetBooking reads one of this service's bookings by code: staff any,
+	// a citizen their own.
+	GetBooking(ctx context.Context, code string) (*pb.Booking, error)
+	// ApproveBooking and DeclineBooking decide on a pending booking
+	// (staff only); reason is shown to the booker.
+	ApproveBooking(ctx context.Context, code string) (*pb.Booking, error)
+	DeclineBooking(ctx context.Context, code, reason string) (*pb.Booking, error)
+	// CancelBooking frees a booking: a citizen their own until its
+	// cancellation deadline (a Refusal naming it after), staff any.
+	CancelBooking(ctx context.Context, code, reason string) (*pb.Booking, error)
 }
 
 // NewDossier opens a dossier for the request's citizen.
@@ -129,6 +155,11 @@ type NewPayment struct {
 	// confirms it when the payment completes and releases it when the
 	// payment fails for good or is not made before the hold expires.
 	ReservationID int64
+	// BookingID is a booking of this service the payment is for: a hold
+	// is confirmed when the payment completes and freed if it is not paid
+	// by the hold's expiry; an approved booking is cancelled if it is not
+	// paid by its cancellation deadline.
+	BookingID int64
 }
 
 // hostClient is Host over gRPC, stamping every call with the request's
@@ -150,7 +181,13 @@ func hostErr(err error) error {
 		return nil
 	}
 	if s, ok := status.FromError(err); ok {
-		return &HostError{Code: s.Code(), Msg: s.Message()}
+		he := &HostError{Code: s.Code(), Msg: s.Message()}
+		for _, d := range s.Details() {
+			if r, ok := d.(*pb.BookingRefusal); ok {
+				he.Refusal = r
+			}
+		}
+		return he
 	}
 	return err
 }
@@ -269,7 +306,7 @@ func (h *hostClient) Notify(ctx context.Context, n Notification) (int64, error) 
 
 func (h *hostClient) CreatePayment(ctx context.Context, p NewPayment) (*pb.Payment, error) {
 	out, err := h.api.CreatePayment(h.ctx(ctx), &pb.CreatePaymentRequest{AmountCents: p.AmountCents, Currency: p.Currency,
-		Reason: p.Reason, DossierId: p.DossierID, ReservationId: p.ReservationID})
+		Reason: p.Reason, DossierId: p.DossierID, ReservationId: p.ReservationID, BookingId: p.BookingID})
 	return out, hostErr(err)
 }
 

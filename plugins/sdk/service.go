@@ -248,6 +248,10 @@ func NewServer(manifest *pb.Manifest, svc Service) pb.PluginServer {
 type HostError struct {
 	Code codes.Code
 	Msg  string
+	// Refusal says why the booking engine refused a booking call (a slot
+	// taken, a closing day, a deadline passed); nil for other errors.
+	// BookingRefusalText words it in the person's language.
+	Refusal *pb.BookingRefusal
 }
 
 func (e *HostError) Error() string { return fmt.Sprintf("host: %s: %s", e.Code, e.Msg) }

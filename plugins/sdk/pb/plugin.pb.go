@@ -2601,6 +2601,11 @@ type CreatePaymentRequest struct {
 	// completes, released when it fails for good or is not paid by the
 	// hold's expiry (which becomes the payment's due time).
 	ReservationId int64 `protobuf:"varint,5,opt,name=reservation_id,json=reservationId,proto3" json:"reservation_id,omitempty"`
+	// A booking of the service this payment is for (Booking.id): a hold is
+	// confirmed when the payment completes and freed when it is not paid by
+	// the hold's expiry, its due time; a booking already approved is
+	// cancelled if it is not paid by its cancellation deadline.
+	BookingId     int64 `protobuf:"varint,6,opt,name=booking_id,json=bookingId,proto3" json:"booking_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2666,6 +2671,13 @@ func (x *CreatePaymentRequest) GetDossierId() int64 {
 func (x *CreatePaymentRequest) GetReservationId() int64 {
 	if x != nil {
 		return x.ReservationId
+	}
+	return 0
+}
+
+func (x *CreatePaymentRequest) GetBookingId() int64 {
+	if x != nil {
+		return x.BookingId
 	}
 	return 0
 }
@@ -2808,6 +2820,1125 @@ func (x *AuditResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use AuditResponse.ProtoReflect.Descriptor instead.
 func (*AuditResponse) Descriptor() ([]byte, []int) {
 	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{40}
+}
+
+// A bookable resource of the calling service. slug is the service's own
+// name for it; the host keeps it apart from other services' resources.
+type BookingResource struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	Slug                  string                 `protobuf:"bytes,1,opt,name=slug,proto3" json:"slug,omitempty"`                                                                           // 1-64 of a-z 0-9 and inner -, within the service
+	Kind                  string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`                                                                           // "room", "desk" or "expert"
+	Name                  map[string]string      `protobuf:"bytes,3,rep,name=name,proto3" json:"name,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // by language
+	Capacity              int32                  `protobuf:"varint,4,opt,name=capacity,proto3" json:"capacity,omitempty"`                                                                  // bookings one slot takes at once; 0 is 1
+	PriceCents            int64                  `protobuf:"varint,5,opt,name=price_cents,json=priceCents,proto3" json:"price_cents,omitempty"`                                            // of one slot; 0 is free
+	Currency              string                 `protobuf:"bytes,6,opt,name=currency,proto3" json:"currency,omitempty"`                                                                   // default "EUR"
+	ApprovalRequired      bool                   `protobuf:"varint,7,opt,name=approval_required,json=approvalRequired,proto3" json:"approval_required,omitempty"`                          // bookings wait as pending for staff
+	Disabled              bool                   `protobuf:"varint,8,opt,name=disabled,proto3" json:"disabled,omitempty"`                                                                  // takes no new bookings
+	SlotMinutes           int32                  `protobuf:"varint,9,opt,name=slot_minutes,json=slotMinutes,proto3" json:"slot_minutes,omitempty"`                                         // default 30
+	HorizonDays           int32                  `protobuf:"varint,10,opt,name=horizon_days,json=horizonDays,proto3" json:"horizon_days,omitempty"`                                        // how far ahead; default 60
+	MinNoticeMinutes      int32                  `protobuf:"varint,11,opt,name=min_notice_minutes,json=minNoticeMinutes,proto3" json:"min_notice_minutes,omitempty"`                       // default 0
+	CancelDeadlineMinutes int32                  `protobuf:"varint,12,opt,name=cancel_deadline_minutes,json=cancelDeadlineMinutes,proto3" json:"cancel_deadline_minutes,omitempty"`        // before the start; default 0
+	Hours                 []*OpeningHours        `protobuf:"bytes,13,rep,name=hours,proto3" json:"hours,omitempty"`
+	Closures              []*ClosingDays         `protobuf:"bytes,14,rep,name=closures,proto3" json:"closures,omitempty"`                 // the resource's own closing days
+	TimeZone              string                 `protobuf:"bytes,15,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"` // IANA; default "Europe/Rome"
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *BookingResource) Reset() {
+	*x = BookingResource{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BookingResource) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BookingResource) ProtoMessage() {}
+
+func (x *BookingResource) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BookingResource.ProtoReflect.Descriptor instead.
+func (*BookingResource) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *BookingResource) GetSlug() string {
+	if x != nil {
+		return x.Slug
+	}
+	return ""
+}
+
+func (x *BookingResource) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *BookingResource) GetName() map[string]string {
+	if x != nil {
+		return x.Name
+	}
+	return nil
+}
+
+func (x *BookingResource) GetCapacity() int32 {
+	if x != nil {
+		return x.Capacity
+	}
+	return 0
+}
+
+func (x *BookingResource) GetPriceCents() int64 {
+	if x != nil {
+		return x.PriceCents
+	}
+	return 0
+}
+
+func (x *BookingResource) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *BookingResource) GetApprovalRequired() bool {
+	if x != nil {
+		return x.ApprovalRequired
+	}
+	return false
+}
+
+func (x *BookingResource) GetDisabled() bool {
+	if x != nil {
+		return x.Disabled
+	}
+	return false
+}
+
+func (x *BookingResource) GetSlotMinutes() int32 {
+	if x != nil {
+		return x.SlotMinutes
+	}
+	return 0
+}
+
+func (x *BookingResource) GetHorizonDays() int32 {
+	if x != nil {
+		return x.HorizonDays
+	}
+	return 0
+}
+
+func (x *BookingResource) GetMinNoticeMinutes() int32 {
+	if x != nil {
+		return x.MinNoticeMinutes
+	}
+	return 0
+}
+
+func (x *BookingResource) GetCancelDeadlineMinutes() int32 {
+	if x != nil {
+		return x.CancelDeadlineMinutes
+	}
+	return 0
+}
+
+func (x *BookingResource) GetHours() []*OpeningHours {
+	if x != nil {
+		return x.Hours
+	}
+	return nil
+}
+
+func (x *BookingResource) GetClosures() []*ClosingDays {
+	if x != nil {
+		return x.Closures
+	}
+	return nil
+}
+
+func (x *BookingResource) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+// Opening hours: on weekdays (ISO, 1 Monday .. 7 Sunday) from opens to
+// closes ("08:30", "24:00"), between the optional dates valid_from and
+// valid_to ("2026-06-01").
+type OpeningHours struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Weekdays      []int32                `protobuf:"varint,2,rep,packed,name=weekdays,proto3" json:"weekdays,omitempty"`
+	Opens         string                 `protobuf:"bytes,3,opt,name=opens,proto3" json:"opens,omitempty"`
+	Closes        string                 `protobuf:"bytes,4,opt,name=closes,proto3" json:"closes,omitempty"`
+	ValidFrom     string                 `protobuf:"bytes,5,opt,name=valid_from,json=validFrom,proto3" json:"valid_from,omitempty"`
+	ValidTo       string                 `protobuf:"bytes,6,opt,name=valid_to,json=validTo,proto3" json:"valid_to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpeningHours) Reset() {
+	*x = OpeningHours{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpeningHours) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpeningHours) ProtoMessage() {}
+
+func (x *OpeningHours) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpeningHours.ProtoReflect.Descriptor instead.
+func (*OpeningHours) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *OpeningHours) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *OpeningHours) GetWeekdays() []int32 {
+	if x != nil {
+		return x.Weekdays
+	}
+	return nil
+}
+
+func (x *OpeningHours) GetOpens() string {
+	if x != nil {
+		return x.Opens
+	}
+	return ""
+}
+
+func (x *OpeningHours) GetCloses() string {
+	if x != nil {
+		return x.Closes
+	}
+	return ""
+}
+
+func (x *OpeningHours) GetValidFrom() string {
+	if x != nil {
+		return x.ValidFrom
+	}
+	return ""
+}
+
+func (x *OpeningHours) GetValidTo() string {
+	if x != nil {
+		return x.ValidTo
+	}
+	return ""
+}
+
+// Closing days, first and last included ("2026-08-10").
+type ClosingDays struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FirstDay      string                 `protobuf:"bytes,1,opt,name=first_day,json=firstDay,proto3" json:"first_day,omitempty"`
+	LastDay       string                 `protobuf:"bytes,2,opt,name=last_day,json=lastDay,proto3" json:"last_day,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClosingDays) Reset() {
+	*x = ClosingDays{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClosingDays) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClosingDays) ProtoMessage() {}
+
+func (x *ClosingDays) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClosingDays.ProtoReflect.Descriptor instead.
+func (*ClosingDays) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *ClosingDays) GetFirstDay() string {
+	if x != nil {
+		return x.FirstDay
+	}
+	return ""
+}
+
+func (x *ClosingDays) GetLastDay() string {
+	if x != nil {
+		return x.LastDay
+	}
+	return ""
+}
+
+func (x *ClosingDays) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type DefineResourcesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Resources     []*BookingResource     `protobuf:"bytes,1,rep,name=resources,proto3" json:"resources,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DefineResourcesRequest) Reset() {
+	*x = DefineResourcesRequest{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DefineResourcesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DefineResourcesRequest) ProtoMessage() {}
+
+func (x *DefineResourcesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DefineResourcesRequest.ProtoReflect.Descriptor instead.
+func (*DefineResourcesRequest) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *DefineResourcesRequest) GetResources() []*BookingResource {
+	if x != nil {
+		return x.Resources
+	}
+	return nil
+}
+
+type DefineResourcesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Resources     []*BookingResource     `protobuf:"bytes,1,rep,name=resources,proto3" json:"resources,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DefineResourcesResponse) Reset() {
+	*x = DefineResourcesResponse{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DefineResourcesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DefineResourcesResponse) ProtoMessage() {}
+
+func (x *DefineResourcesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DefineResourcesResponse.ProtoReflect.Descriptor instead.
+func (*DefineResourcesResponse) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *DefineResourcesResponse) GetResources() []*BookingResource {
+	if x != nil {
+		return x.Resources
+	}
+	return nil
+}
+
+type BookingDaysRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Resource      string                 `protobuf:"bytes,1,opt,name=resource,proto3" json:"resource,omitempty"`
+	From          string                 `protobuf:"bytes,2,opt,name=from,proto3" json:"from,omitempty"` // civil dates, "2026-03-01"; at most 400 days
+	To            string                 `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BookingDaysRequest) Reset() {
+	*x = BookingDaysRequest{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BookingDaysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BookingDaysRequest) ProtoMessage() {}
+
+func (x *BookingDaysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BookingDaysRequest.ProtoReflect.Descriptor instead.
+func (*BookingDaysRequest) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *BookingDaysRequest) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
+}
+
+func (x *BookingDaysRequest) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *BookingDaysRequest) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+type BookingDaysResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Days          []string               `protobuf:"bytes,1,rep,name=days,proto3" json:"days,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BookingDaysResponse) Reset() {
+	*x = BookingDaysResponse{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BookingDaysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BookingDaysResponse) ProtoMessage() {}
+
+func (x *BookingDaysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BookingDaysResponse.ProtoReflect.Descriptor instead.
+func (*BookingDaysResponse) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *BookingDaysResponse) GetDays() []string {
+	if x != nil {
+		return x.Days
+	}
+	return nil
+}
+
+type BookingSlotsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Resource      string                 `protobuf:"bytes,1,opt,name=resource,proto3" json:"resource,omitempty"`
+	Day           string                 `protobuf:"bytes,2,opt,name=day,proto3" json:"day,omitempty"` // "2026-03-12"
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BookingSlotsRequest) Reset() {
+	*x = BookingSlotsRequest{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BookingSlotsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BookingSlotsRequest) ProtoMessage() {}
+
+func (x *BookingSlotsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BookingSlotsRequest.ProtoReflect.Descriptor instead.
+func (*BookingSlotsRequest) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *BookingSlotsRequest) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
+}
+
+func (x *BookingSlotsRequest) GetDay() string {
+	if x != nil {
+		return x.Day
+	}
+	return ""
+}
+
+type BookingSlot struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	StartUnix     int64                  `protobuf:"varint,1,opt,name=start_unix,json=startUnix,proto3" json:"start_unix,omitempty"`
+	EndUnix       int64                  `protobuf:"varint,2,opt,name=end_unix,json=endUnix,proto3" json:"end_unix,omitempty"`
+	Free          int32                  `protobuf:"varint,3,opt,name=free,proto3" json:"free,omitempty"` // bookings the slot still takes
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BookingSlot) Reset() {
+	*x = BookingSlot{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BookingSlot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BookingSlot) ProtoMessage() {}
+
+func (x *BookingSlot) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BookingSlot.ProtoReflect.Descriptor instead.
+func (*BookingSlot) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *BookingSlot) GetStartUnix() int64 {
+	if x != nil {
+		return x.StartUnix
+	}
+	return 0
+}
+
+func (x *BookingSlot) GetEndUnix() int64 {
+	if x != nil {
+		return x.EndUnix
+	}
+	return 0
+}
+
+func (x *BookingSlot) GetFree() int32 {
+	if x != nil {
+		return x.Free
+	}
+	return 0
+}
+
+type BookingSlotsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Slots         []*BookingSlot         `protobuf:"bytes,1,rep,name=slots,proto3" json:"slots,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BookingSlotsResponse) Reset() {
+	*x = BookingSlotsResponse{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BookingSlotsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BookingSlotsResponse) ProtoMessage() {}
+
+func (x *BookingSlotsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BookingSlotsResponse.ProtoReflect.Descriptor instead.
+func (*BookingSlotsResponse) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *BookingSlotsResponse) GetSlots() []*BookingSlot {
+	if x != nil {
+		return x.Slots
+	}
+	return nil
+}
+
+type BookRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Resource    string                 `protobuf:"bytes,1,opt,name=resource,proto3" json:"resource,omitempty"`
+	StartUnix   int64                  `protobuf:"varint,2,opt,name=start_unix,json=startUnix,proto3" json:"start_unix,omitempty"`       // the first slot's start
+	Slots       int32                  `protobuf:"varint,3,opt,name=slots,proto3" json:"slots,omitempty"`                                // consecutive slots; 0 is 1
+	HoldMinutes int32                  `protobuf:"varint,4,opt,name=hold_minutes,json=holdMinutes,proto3" json:"hold_minutes,omitempty"` // 1-1440 holds it that long; 0 books it
+	DossierId   int64                  `protobuf:"varint,5,opt,name=dossier_id,json=dossierId,proto3" json:"dossier_id,omitempty"`       // staff booking for a citizen's dossier
+	// Who books, when staff book for a person without an account (a phone
+	// call): a name and an e-mail address or a phone number.
+	ContactName   string `protobuf:"bytes,6,opt,name=contact_name,json=contactName,proto3" json:"contact_name,omitempty"`
+	ContactEmail  string `protobuf:"bytes,7,opt,name=contact_email,json=contactEmail,proto3" json:"contact_email,omitempty"`
+	ContactPhone  string `protobuf:"bytes,8,opt,name=contact_phone,json=contactPhone,proto3" json:"contact_phone,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BookRequest) Reset() {
+	*x = BookRequest{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BookRequest) ProtoMessage() {}
+
+func (x *BookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BookRequest.ProtoReflect.Descriptor instead.
+func (*BookRequest) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *BookRequest) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
+}
+
+func (x *BookRequest) GetStartUnix() int64 {
+	if x != nil {
+		return x.StartUnix
+	}
+	return 0
+}
+
+func (x *BookRequest) GetSlots() int32 {
+	if x != nil {
+		return x.Slots
+	}
+	return 0
+}
+
+func (x *BookRequest) GetHoldMinutes() int32 {
+	if x != nil {
+		return x.HoldMinutes
+	}
+	return 0
+}
+
+func (x *BookRequest) GetDossierId() int64 {
+	if x != nil {
+		return x.DossierId
+	}
+	return 0
+}
+
+func (x *BookRequest) GetContactName() string {
+	if x != nil {
+		return x.ContactName
+	}
+	return ""
+}
+
+func (x *BookRequest) GetContactEmail() string {
+	if x != nil {
+		return x.ContactEmail
+	}
+	return ""
+}
+
+func (x *BookRequest) GetContactPhone() string {
+	if x != nil {
+		return x.ContactPhone
+	}
+	return ""
+}
+
+type Booking struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	Id                 int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Code               string                 `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`         // "K7M2QX9D", to read out
+	Resource           string                 `protobuf:"bytes,3,opt,name=resource,proto3" json:"resource,omitempty"` // the service's slug
+	StartUnix          int64                  `protobuf:"varint,4,opt,name=start_unix,json=startUnix,proto3" json:"start_unix,omitempty"`
+	EndUnix            int64                  `protobuf:"varint,5,opt,name=end_unix,json=endUnix,proto3" json:"end_unix,omitempty"`
+	Status             string                 `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"`                               // "held", "pending", "confirmed", "cancelled", "expired"
+	ExpiresUnix        int64                  `protobuf:"varint,7,opt,name=expires_unix,json=expiresUnix,proto3" json:"expires_unix,omitempty"` // a hold's end; 0 otherwise
+	CitizenId          int64                  `protobuf:"varint,8,opt,name=citizen_id,json=citizenId,proto3" json:"citizen_id,omitempty"`
+	DossierId          int64                  `protobuf:"varint,9,opt,name=dossier_id,json=dossierId,proto3" json:"dossier_id,omitempty"`
+	PriceCents         int64                  `protobuf:"varint,10,opt,name=price_cents,json=priceCents,proto3" json:"price_cents,omitempty"`
+	Currency           string                 `protobuf:"bytes,11,opt,name=currency,proto3" json:"currency,omitempty"`
+	CancelDeadlineUnix int64                  `protobuf:"varint,12,opt,name=cancel_deadline_unix,json=cancelDeadlineUnix,proto3" json:"cancel_deadline_unix,omitempty"`
+	CancelReason       string                 `protobuf:"bytes,13,opt,name=cancel_reason,json=cancelReason,proto3" json:"cancel_reason,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *Booking) Reset() {
+	*x = Booking{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Booking) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Booking) ProtoMessage() {}
+
+func (x *Booking) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Booking.ProtoReflect.Descriptor instead.
+func (*Booking) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *Booking) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Booking) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *Booking) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
+}
+
+func (x *Booking) GetStartUnix() int64 {
+	if x != nil {
+		return x.StartUnix
+	}
+	return 0
+}
+
+func (x *Booking) GetEndUnix() int64 {
+	if x != nil {
+		return x.EndUnix
+	}
+	return 0
+}
+
+func (x *Booking) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Booking) GetExpiresUnix() int64 {
+	if x != nil {
+		return x.ExpiresUnix
+	}
+	return 0
+}
+
+func (x *Booking) GetCitizenId() int64 {
+	if x != nil {
+		return x.CitizenId
+	}
+	return 0
+}
+
+func (x *Booking) GetDossierId() int64 {
+	if x != nil {
+		return x.DossierId
+	}
+	return 0
+}
+
+func (x *Booking) GetPriceCents() int64 {
+	if x != nil {
+		return x.PriceCents
+	}
+	return 0
+}
+
+func (x *Booking) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *Booking) GetCancelDeadlineUnix() int64 {
+	if x != nil {
+		return x.CancelDeadlineUnix
+	}
+	return 0
+}
+
+func (x *Booking) GetCancelReason() string {
+	if x != nil {
+		return x.CancelReason
+	}
+	return ""
+}
+
+type GetBookingRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBookingRequest) Reset() {
+	*x = GetBookingRequest{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBookingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBookingRequest) ProtoMessage() {}
+
+func (x *GetBookingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBookingRequest.ProtoReflect.Descriptor instead.
+func (*GetBookingRequest) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *GetBookingRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+type DecideBookingRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"` // a decline's, shown to the booker
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideBookingRequest) Reset() {
+	*x = DecideBookingRequest{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideBookingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideBookingRequest) ProtoMessage() {}
+
+func (x *DecideBookingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideBookingRequest.ProtoReflect.Descriptor instead.
+func (*DecideBookingRequest) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *DecideBookingRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *DecideBookingRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type CancelBookingRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelBookingRequest) Reset() {
+	*x = CancelBookingRequest{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelBookingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelBookingRequest) ProtoMessage() {}
+
+func (x *CancelBookingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelBookingRequest.ProtoReflect.Descriptor instead.
+func (*CancelBookingRequest) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *CancelBookingRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *CancelBookingRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// BookingRefusal travels in the details of a refused booking call, for
+// the plugin to say why in the person's language.
+type BookingRefusal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "past", "notice", "horizon", "closed", "inactive", "hours", "grid"
+	// (a time the calendar does not offer), "taken", "deadline" (cancel
+	// after the deadline), "hold_expired", "state".
+	Rule      string `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
+	StartUnix int64  `protobuf:"varint,2,opt,name=start_unix,json=startUnix,proto3" json:"start_unix,omitempty"` // the slot refused
+	// past, notice: the first bookable time; horizon: the last bookable
+	// day's midnight; deadline: the cancellation deadline.
+	LimitUnix     int64  `protobuf:"varint,3,opt,name=limit_unix,json=limitUnix,proto3" json:"limit_unix,omitempty"`
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"` // closed: the closure's reason
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BookingRefusal) Reset() {
+	*x = BookingRefusal{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BookingRefusal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BookingRefusal) ProtoMessage() {}
+
+func (x *BookingRefusal) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BookingRefusal.ProtoReflect.Descriptor instead.
+func (*BookingRefusal) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *BookingRefusal) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *BookingRefusal) GetStartUnix() int64 {
+	if x != nil {
+		return x.StartUnix
+	}
+	return 0
+}
+
+func (x *BookingRefusal) GetLimitUnix() int64 {
+	if x != nil {
+		return x.LimitUnix
+	}
+	return 0
+}
+
+func (x *BookingRefusal) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
 }
 
 var File_sportello_plugin_v1_plugin_proto protoreflect.FileDescriptor
@@ -3047,25 +4178,125 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\vnotice_code\x18\x06 \x01(\tR\n" +
 	"noticeCode\x12\x1d\n" +
 	"\n" +
-	"dossier_id\x18\a \x01(\x03R\tdossierId\"\xb3\x01\n" +
+	"dossier_id\x18\a \x01(\x03R\tdossierId\"\xd2\x01\n" +
 	"\x14CreatePaymentRequest\x12!\n" +
 	"\famount_cents\x18\x01 \x01(\x03R\vamountCents\x12\x1a\n" +
 	"\bcurrency\x18\x02 \x01(\tR\bcurrency\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
 	"\n" +
 	"dossier_id\x18\x04 \x01(\x03R\tdossierId\x12%\n" +
-	"\x0ereservation_id\x18\x05 \x01(\x03R\rreservationId\"#\n" +
+	"\x0ereservation_id\x18\x05 \x01(\x03R\rreservationId\x12\x1d\n" +
+	"\n" +
+	"booking_id\x18\x06 \x01(\x03R\tbookingId\"#\n" +
 	"\x11GetPaymentRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\"a\n" +
 	"\fAuditRequest\x12\x16\n" +
 	"\x06action\x18\x01 \x01(\tR\x06action\x12\x16\n" +
 	"\x06object\x18\x02 \x01(\tR\x06object\x12!\n" +
 	"\fdetails_json\x18\x03 \x01(\fR\vdetailsJson\"\x0f\n" +
-	"\rAuditResponse2\xf7\x01\n" +
+	"\rAuditResponse\"\x98\x05\n" +
+	"\x0fBookingResource\x12\x12\n" +
+	"\x04slug\x18\x01 \x01(\tR\x04slug\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12B\n" +
+	"\x04name\x18\x03 \x03(\v2..sportello.plugin.v1.BookingResource.NameEntryR\x04name\x12\x1a\n" +
+	"\bcapacity\x18\x04 \x01(\x05R\bcapacity\x12\x1f\n" +
+	"\vprice_cents\x18\x05 \x01(\x03R\n" +
+	"priceCents\x12\x1a\n" +
+	"\bcurrency\x18\x06 \x01(\tR\bcurrency\x12+\n" +
+	"\x11approval_required\x18\a \x01(\bR\x10approvalRequired\x12\x1a\n" +
+	"\bdisabled\x18\b \x01(\bR\bdisabled\x12!\n" +
+	"\fslot_minutes\x18\t \x01(\x05R\vslotMinutes\x12!\n" +
+	"\fhorizon_days\x18\n" +
+	" \x01(\x05R\vhorizonDays\x12,\n" +
+	"\x12min_notice_minutes\x18\v \x01(\x05R\x10minNoticeMinutes\x126\n" +
+	"\x17cancel_deadline_minutes\x18\f \x01(\x05R\x15cancelDeadlineMinutes\x127\n" +
+	"\x05hours\x18\r \x03(\v2!.sportello.plugin.v1.OpeningHoursR\x05hours\x12<\n" +
+	"\bclosures\x18\x0e \x03(\v2 .sportello.plugin.v1.ClosingDaysR\bclosures\x12\x1b\n" +
+	"\ttime_zone\x18\x0f \x01(\tR\btimeZone\x1a7\n" +
+	"\tNameEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa6\x01\n" +
+	"\fOpeningHours\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\bweekdays\x18\x02 \x03(\x05R\bweekdays\x12\x14\n" +
+	"\x05opens\x18\x03 \x01(\tR\x05opens\x12\x16\n" +
+	"\x06closes\x18\x04 \x01(\tR\x06closes\x12\x1d\n" +
+	"\n" +
+	"valid_from\x18\x05 \x01(\tR\tvalidFrom\x12\x19\n" +
+	"\bvalid_to\x18\x06 \x01(\tR\avalidTo\"]\n" +
+	"\vClosingDays\x12\x1b\n" +
+	"\tfirst_day\x18\x01 \x01(\tR\bfirstDay\x12\x19\n" +
+	"\blast_day\x18\x02 \x01(\tR\alastDay\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\\\n" +
+	"\x16DefineResourcesRequest\x12B\n" +
+	"\tresources\x18\x01 \x03(\v2$.sportello.plugin.v1.BookingResourceR\tresources\"]\n" +
+	"\x17DefineResourcesResponse\x12B\n" +
+	"\tresources\x18\x01 \x03(\v2$.sportello.plugin.v1.BookingResourceR\tresources\"T\n" +
+	"\x12BookingDaysRequest\x12\x1a\n" +
+	"\bresource\x18\x01 \x01(\tR\bresource\x12\x12\n" +
+	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x03 \x01(\tR\x02to\")\n" +
+	"\x13BookingDaysResponse\x12\x12\n" +
+	"\x04days\x18\x01 \x03(\tR\x04days\"C\n" +
+	"\x13BookingSlotsRequest\x12\x1a\n" +
+	"\bresource\x18\x01 \x01(\tR\bresource\x12\x10\n" +
+	"\x03day\x18\x02 \x01(\tR\x03day\"[\n" +
+	"\vBookingSlot\x12\x1d\n" +
+	"\n" +
+	"start_unix\x18\x01 \x01(\x03R\tstartUnix\x12\x19\n" +
+	"\bend_unix\x18\x02 \x01(\x03R\aendUnix\x12\x12\n" +
+	"\x04free\x18\x03 \x01(\x05R\x04free\"N\n" +
+	"\x14BookingSlotsResponse\x126\n" +
+	"\x05slots\x18\x01 \x03(\v2 .sportello.plugin.v1.BookingSlotR\x05slots\"\x8d\x02\n" +
+	"\vBookRequest\x12\x1a\n" +
+	"\bresource\x18\x01 \x01(\tR\bresource\x12\x1d\n" +
+	"\n" +
+	"start_unix\x18\x02 \x01(\x03R\tstartUnix\x12\x14\n" +
+	"\x05slots\x18\x03 \x01(\x05R\x05slots\x12!\n" +
+	"\fhold_minutes\x18\x04 \x01(\x05R\vholdMinutes\x12\x1d\n" +
+	"\n" +
+	"dossier_id\x18\x05 \x01(\x03R\tdossierId\x12!\n" +
+	"\fcontact_name\x18\x06 \x01(\tR\vcontactName\x12#\n" +
+	"\rcontact_email\x18\a \x01(\tR\fcontactEmail\x12#\n" +
+	"\rcontact_phone\x18\b \x01(\tR\fcontactPhone\"\x90\x03\n" +
+	"\aBooking\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\x12\x1a\n" +
+	"\bresource\x18\x03 \x01(\tR\bresource\x12\x1d\n" +
+	"\n" +
+	"start_unix\x18\x04 \x01(\x03R\tstartUnix\x12\x19\n" +
+	"\bend_unix\x18\x05 \x01(\x03R\aendUnix\x12\x16\n" +
+	"\x06status\x18\x06 \x01(\tR\x06status\x12!\n" +
+	"\fexpires_unix\x18\a \x01(\x03R\vexpiresUnix\x12\x1d\n" +
+	"\n" +
+	"citizen_id\x18\b \x01(\x03R\tcitizenId\x12\x1d\n" +
+	"\n" +
+	"dossier_id\x18\t \x01(\x03R\tdossierId\x12\x1f\n" +
+	"\vprice_cents\x18\n" +
+	" \x01(\x03R\n" +
+	"priceCents\x12\x1a\n" +
+	"\bcurrency\x18\v \x01(\tR\bcurrency\x120\n" +
+	"\x14cancel_deadline_unix\x18\f \x01(\x03R\x12cancelDeadlineUnix\x12#\n" +
+	"\rcancel_reason\x18\r \x01(\tR\fcancelReason\"'\n" +
+	"\x11GetBookingRequest\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\"B\n" +
+	"\x14DecideBookingRequest\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"B\n" +
+	"\x14CancelBookingRequest\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"z\n" +
+	"\x0eBookingRefusal\x12\x12\n" +
+	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x1d\n" +
+	"\n" +
+	"start_unix\x18\x02 \x01(\x03R\tstartUnix\x12\x1d\n" +
+	"\n" +
+	"limit_unix\x18\x03 \x01(\x03R\tlimitUnix\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason2\xf7\x01\n" +
 	"\x06Plugin\x12G\n" +
 	"\x04Init\x12 .sportello.plugin.v1.InitRequest\x1a\x1d.sportello.plugin.v1.Manifest\x12Q\n" +
 	"\x06Handle\x12\".sportello.plugin.v1.HandleRequest\x1a#.sportello.plugin.v1.HandleResponse\x12Q\n" +
-	"\x06Health\x12\".sportello.plugin.v1.HealthRequest\x1a#.sportello.plugin.v1.HealthResponse2\xbb\v\n" +
+	"\x06Health\x12\".sportello.plugin.v1.HealthRequest\x1a#.sportello.plugin.v1.HealthResponse2\x9c\x11\n" +
 	"\aHostAPI\x12X\n" +
 	"\rCreateDossier\x12).sportello.plugin.v1.CreateDossierRequest\x1a\x1c.sportello.plugin.v1.Dossier\x12R\n" +
 	"\n" +
@@ -3086,7 +4317,16 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\rCreatePayment\x12).sportello.plugin.v1.CreatePaymentRequest\x1a\x1c.sportello.plugin.v1.Payment\x12R\n" +
 	"\n" +
 	"GetPayment\x12&.sportello.plugin.v1.GetPaymentRequest\x1a\x1c.sportello.plugin.v1.Payment\x12N\n" +
-	"\x05Audit\x12!.sportello.plugin.v1.AuditRequest\x1a\".sportello.plugin.v1.AuditResponseB/Z-github.com/sportello/sportello/plugins/sdk/pbb\x06proto3"
+	"\x05Audit\x12!.sportello.plugin.v1.AuditRequest\x1a\".sportello.plugin.v1.AuditResponse\x12l\n" +
+	"\x0fDefineResources\x12+.sportello.plugin.v1.DefineResourcesRequest\x1a,.sportello.plugin.v1.DefineResourcesResponse\x12`\n" +
+	"\vBookingDays\x12'.sportello.plugin.v1.BookingDaysRequest\x1a(.sportello.plugin.v1.BookingDaysResponse\x12c\n" +
+	"\fBookingSlots\x12(.sportello.plugin.v1.BookingSlotsRequest\x1a).sportello.plugin.v1.BookingSlotsResponse\x12F\n" +
+	"\x04Book\x12 .sportello.plugin.v1.BookRequest\x1a\x1c.sportello.plugin.v1.Booking\x12R\n" +
+	"\n" +
+	"GetBooking\x12&.sportello.plugin.v1.GetBookingRequest\x1a\x1c.sportello.plugin.v1.Booking\x12Y\n" +
+	"\x0eApproveBooking\x12).sportello.plugin.v1.DecideBookingRequest\x1a\x1c.sportello.plugin.v1.Booking\x12Y\n" +
+	"\x0eDeclineBooking\x12).sportello.plugin.v1.DecideBookingRequest\x1a\x1c.sportello.plugin.v1.Booking\x12X\n" +
+	"\rCancelBooking\x12).sportello.plugin.v1.CancelBookingRequest\x1a\x1c.sportello.plugin.v1.BookingB/Z-github.com/sportello/sportello/plugins/sdk/pbb\x06proto3"
 
 var (
 	file_sportello_plugin_v1_plugin_proto_rawDescOnce sync.Once
@@ -3100,7 +4340,7 @@ func file_sportello_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_sportello_plugin_v1_plugin_proto_rawDescData
 }
 
-var file_sportello_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_sportello_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
 var file_sportello_plugin_v1_plugin_proto_goTypes = []any{
 	(*InitRequest)(nil),               // 0: sportello.plugin.v1.InitRequest
 	(*ServiceTexts)(nil),              // 1: sportello.plugin.v1.ServiceTexts
@@ -3143,16 +4383,33 @@ var file_sportello_plugin_v1_plugin_proto_goTypes = []any{
 	(*GetPaymentRequest)(nil),         // 38: sportello.plugin.v1.GetPaymentRequest
 	(*AuditRequest)(nil),              // 39: sportello.plugin.v1.AuditRequest
 	(*AuditResponse)(nil),             // 40: sportello.plugin.v1.AuditResponse
-	nil,                               // 41: sportello.plugin.v1.Form.TitleEntry
-	nil,                               // 42: sportello.plugin.v1.Action.LabelEntry
-	nil,                               // 43: sportello.plugin.v1.Status.LabelEntry
-	nil,                               // 44: sportello.plugin.v1.Manifest.TextsEntry
+	(*BookingResource)(nil),           // 41: sportello.plugin.v1.BookingResource
+	(*OpeningHours)(nil),              // 42: sportello.plugin.v1.OpeningHours
+	(*ClosingDays)(nil),               // 43: sportello.plugin.v1.ClosingDays
+	(*DefineResourcesRequest)(nil),    // 44: sportello.plugin.v1.DefineResourcesRequest
+	(*DefineResourcesResponse)(nil),   // 45: sportello.plugin.v1.DefineResourcesResponse
+	(*BookingDaysRequest)(nil),        // 46: sportello.plugin.v1.BookingDaysRequest
+	(*BookingDaysResponse)(nil),       // 47: sportello.plugin.v1.BookingDaysResponse
+	(*BookingSlotsRequest)(nil),       // 48: sportello.plugin.v1.BookingSlotsRequest
+	(*BookingSlot)(nil),               // 49: sportello.plugin.v1.BookingSlot
+	(*BookingSlotsResponse)(nil),      // 50: sportello.plugin.v1.BookingSlotsResponse
+	(*BookRequest)(nil),               // 51: sportello.plugin.v1.BookRequest
+	(*Booking)(nil),                   // 52: sportello.plugin.v1.Booking
+	(*GetBookingRequest)(nil),         // 53: sportello.plugin.v1.GetBookingRequest
+	(*DecideBookingRequest)(nil),      // 54: sportello.plugin.v1.DecideBookingRequest
+	(*CancelBookingRequest)(nil),      // 55: sportello.plugin.v1.CancelBookingRequest
+	(*BookingRefusal)(nil),            // 56: sportello.plugin.v1.BookingRefusal
+	nil,                               // 57: sportello.plugin.v1.Form.TitleEntry
+	nil,                               // 58: sportello.plugin.v1.Action.LabelEntry
+	nil,                               // 59: sportello.plugin.v1.Status.LabelEntry
+	nil,                               // 60: sportello.plugin.v1.Manifest.TextsEntry
+	nil,                               // 61: sportello.plugin.v1.BookingResource.NameEntry
 }
 var file_sportello_plugin_v1_plugin_proto_depIdxs = []int32{
-	41, // 0: sportello.plugin.v1.Form.title:type_name -> sportello.plugin.v1.Form.TitleEntry
-	42, // 1: sportello.plugin.v1.Action.label:type_name -> sportello.plugin.v1.Action.LabelEntry
-	43, // 2: sportello.plugin.v1.Status.label:type_name -> sportello.plugin.v1.Status.LabelEntry
-	44, // 3: sportello.plugin.v1.Manifest.texts:type_name -> sportello.plugin.v1.Manifest.TextsEntry
+	57, // 0: sportello.plugin.v1.Form.title:type_name -> sportello.plugin.v1.Form.TitleEntry
+	58, // 1: sportello.plugin.v1.Action.label:type_name -> sportello.plugin.v1.Action.LabelEntry
+	59, // 2: sportello.plugin.v1.Status.label:type_name -> sportello.plugin.v1.Status.LabelEntry
+	60, // 3: sportello.plugin.v1.Manifest.texts:type_name -> sportello.plugin.v1.Manifest.TextsEntry
 	2,  // 4: sportello.plugin.v1.Manifest.forms:type_name -> sportello.plugin.v1.Form
 	3,  // 5: sportello.plugin.v1.Manifest.actions:type_name -> sportello.plugin.v1.Action
 	5,  // 6: sportello.plugin.v1.Manifest.permissions:type_name -> sportello.plugin.v1.Permission
@@ -3163,50 +4420,72 @@ var file_sportello_plugin_v1_plugin_proto_depIdxs = []int32{
 	12, // 11: sportello.plugin.v1.HandleResponse.errors:type_name -> sportello.plugin.v1.FieldError
 	11, // 12: sportello.plugin.v1.HandleResponse.file:type_name -> sportello.plugin.v1.File
 	16, // 13: sportello.plugin.v1.ListDossiersResponse.dossiers:type_name -> sportello.plugin.v1.Dossier
-	1,  // 14: sportello.plugin.v1.Manifest.TextsEntry.value:type_name -> sportello.plugin.v1.ServiceTexts
-	0,  // 15: sportello.plugin.v1.Plugin.Init:input_type -> sportello.plugin.v1.InitRequest
-	9,  // 16: sportello.plugin.v1.Plugin.Handle:input_type -> sportello.plugin.v1.HandleRequest
-	14, // 17: sportello.plugin.v1.Plugin.Health:input_type -> sportello.plugin.v1.HealthRequest
-	17, // 18: sportello.plugin.v1.HostAPI.CreateDossier:input_type -> sportello.plugin.v1.CreateDossierRequest
-	18, // 19: sportello.plugin.v1.HostAPI.GetDossier:input_type -> sportello.plugin.v1.GetDossierRequest
-	19, // 20: sportello.plugin.v1.HostAPI.ListDossiers:input_type -> sportello.plugin.v1.ListDossiersRequest
-	21, // 21: sportello.plugin.v1.HostAPI.SetDossierStatus:input_type -> sportello.plugin.v1.SetDossierStatusRequest
-	22, // 22: sportello.plugin.v1.HostAPI.AddDossierMessage:input_type -> sportello.plugin.v1.AddDossierMessageRequest
-	24, // 23: sportello.plugin.v1.HostAPI.IssueDocument:input_type -> sportello.plugin.v1.IssueDocumentRequest
-	27, // 24: sportello.plugin.v1.HostAPI.Reserve:input_type -> sportello.plugin.v1.ReserveRequest
-	28, // 25: sportello.plugin.v1.HostAPI.CancelReservation:input_type -> sportello.plugin.v1.CancelReservationRequest
-	29, // 26: sportello.plugin.v1.HostAPI.GetReservation:input_type -> sportello.plugin.v1.GetReservationRequest
-	30, // 27: sportello.plugin.v1.HostAPI.ConfirmReservation:input_type -> sportello.plugin.v1.ConfirmReservationRequest
-	32, // 28: sportello.plugin.v1.HostAPI.GetSetting:input_type -> sportello.plugin.v1.GetSettingRequest
-	33, // 29: sportello.plugin.v1.HostAPI.PutSetting:input_type -> sportello.plugin.v1.PutSettingRequest
-	34, // 30: sportello.plugin.v1.HostAPI.Notify:input_type -> sportello.plugin.v1.NotifyRequest
-	37, // 31: sportello.plugin.v1.HostAPI.CreatePayment:input_type -> sportello.plugin.v1.CreatePaymentRequest
-	38, // 32: sportello.plugin.v1.HostAPI.GetPayment:input_type -> sportello.plugin.v1.GetPaymentRequest
-	39, // 33: sportello.plugin.v1.HostAPI.Audit:input_type -> sportello.plugin.v1.AuditRequest
-	6,  // 34: sportello.plugin.v1.Plugin.Init:output_type -> sportello.plugin.v1.Manifest
-	13, // 35: sportello.plugin.v1.Plugin.Handle:output_type -> sportello.plugin.v1.HandleResponse
-	15, // 36: sportello.plugin.v1.Plugin.Health:output_type -> sportello.plugin.v1.HealthResponse
-	16, // 37: sportello.plugin.v1.HostAPI.CreateDossier:output_type -> sportello.plugin.v1.Dossier
-	16, // 38: sportello.plugin.v1.HostAPI.GetDossier:output_type -> sportello.plugin.v1.Dossier
-	20, // 39: sportello.plugin.v1.HostAPI.ListDossiers:output_type -> sportello.plugin.v1.ListDossiersResponse
-	16, // 40: sportello.plugin.v1.HostAPI.SetDossierStatus:output_type -> sportello.plugin.v1.Dossier
-	23, // 41: sportello.plugin.v1.HostAPI.AddDossierMessage:output_type -> sportello.plugin.v1.DossierMessage
-	25, // 42: sportello.plugin.v1.HostAPI.IssueDocument:output_type -> sportello.plugin.v1.Attachment
-	26, // 43: sportello.plugin.v1.HostAPI.Reserve:output_type -> sportello.plugin.v1.Reservation
-	26, // 44: sportello.plugin.v1.HostAPI.CancelReservation:output_type -> sportello.plugin.v1.Reservation
-	26, // 45: sportello.plugin.v1.HostAPI.GetReservation:output_type -> sportello.plugin.v1.Reservation
-	26, // 46: sportello.plugin.v1.HostAPI.ConfirmReservation:output_type -> sportello.plugin.v1.Reservation
-	31, // 47: sportello.plugin.v1.HostAPI.GetSetting:output_type -> sportello.plugin.v1.Setting
-	31, // 48: sportello.plugin.v1.HostAPI.PutSetting:output_type -> sportello.plugin.v1.Setting
-	35, // 49: sportello.plugin.v1.HostAPI.Notify:output_type -> sportello.plugin.v1.NotifyResponse
-	36, // 50: sportello.plugin.v1.HostAPI.CreatePayment:output_type -> sportello.plugin.v1.Payment
-	36, // 51: sportello.plugin.v1.HostAPI.GetPayment:output_type -> sportello.plugin.v1.Payment
-	40, // 52: sportello.plugin.v1.HostAPI.Audit:output_type -> sportello.plugin.v1.AuditResponse
-	34, // [34:53] is the sub-list for method output_type
-	15, // [15:34] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	61, // 14: sportello.plugin.v1.BookingResource.name:type_name -> sportello.plugin.v1.BookingResource.NameEntry
+	42, // 15: sportello.plugin.v1.BookingResource.hours:type_name -> sportello.plugin.v1.OpeningHours
+	43, // 16: sportello.plugin.v1.BookingResource.closures:type_name -> sportello.plugin.v1.ClosingDays
+	41, // 17: sportello.plugin.v1.DefineResourcesRequest.resources:type_name -> sportello.plugin.v1.BookingResource
+	41, // 18: sportello.plugin.v1.DefineResourcesResponse.resources:type_name -> sportello.plugin.v1.BookingResource
+	49, // 19: sportello.plugin.v1.BookingSlotsResponse.slots:type_name -> sportello.plugin.v1.BookingSlot
+	1,  // 20: sportello.plugin.v1.Manifest.TextsEntry.value:type_name -> sportello.plugin.v1.ServiceTexts
+	0,  // 21: sportello.plugin.v1.Plugin.Init:input_type -> sportello.plugin.v1.InitRequest
+	9,  // 22: sportello.plugin.v1.Plugin.Handle:input_type -> sportello.plugin.v1.HandleRequest
+	14, // 23: sportello.plugin.v1.Plugin.Health:input_type -> sportello.plugin.v1.HealthRequest
+	17, // 24: sportello.plugin.v1.HostAPI.CreateDossier:input_type -> sportello.plugin.v1.CreateDossierRequest
+	18, // 25: sportello.plugin.v1.HostAPI.GetDossier:input_type -> sportello.plugin.v1.GetDossierRequest
+	19, // 26: sportello.plugin.v1.HostAPI.ListDossiers:input_type -> sportello.plugin.v1.ListDossiersRequest
+	21, // 27: sportello.plugin.v1.HostAPI.SetDossierStatus:input_type -> sportello.plugin.v1.SetDossierStatusRequest
+	22, // 28: sportello.plugin.v1.HostAPI.AddDossierMessage:input_type -> sportello.plugin.v1.AddDossierMessageRequest
+	24, // 29: sportello.plugin.v1.HostAPI.IssueDocument:input_type -> sportello.plugin.v1.IssueDocumentRequest
+	27, // 30: sportello.plugin.v1.HostAPI.Reserve:input_type -> sportello.plugin.v1.ReserveRequest
+	28, // 31: sportello.plugin.v1.HostAPI.CancelReservation:input_type -> sportello.plugin.v1.CancelReservationRequest
+	29, // 32: sportello.plugin.v1.HostAPI.GetReservation:input_type -> sportello.plugin.v1.GetReservationRequest
+	30, // 33: sportello.plugin.v1.HostAPI.ConfirmReservation:input_type -> sportello.plugin.v1.ConfirmReservationRequest
+	32, // 34: sportello.plugin.v1.HostAPI.GetSetting:input_type -> sportello.plugin.v1.GetSettingRequest
+	33, // 35: sportello.plugin.v1.HostAPI.PutSetting:input_type -> sportello.plugin.v1.PutSettingRequest
+	34, // 36: sportello.plugin.v1.HostAPI.Notify:input_type -> sportello.plugin.v1.NotifyRequest
+	37, // 37: sportello.plugin.v1.HostAPI.CreatePayment:input_type -> sportello.plugin.v1.CreatePaymentRequest
+	38, // 38: sportello.plugin.v1.HostAPI.GetPayment:input_type -> sportello.plugin.v1.GetPaymentRequest
+	39, // 39: sportello.plugin.v1.HostAPI.Audit:input_type -> sportello.plugin.v1.AuditRequest
+	44, // 40: sportello.plugin.v1.HostAPI.DefineResources:input_type -> sportello.plugin.v1.DefineResourcesRequest
+	46, // 41: sportello.plugin.v1.HostAPI.BookingDays:input_type -> sportello.plugin.v1.BookingDaysRequest
+	48, // 42: sportello.plugin.v1.HostAPI.BookingSlots:input_type -> sportello.plugin.v1.BookingSlotsRequest
+	51, // 43: sportello.plugin.v1.HostAPI.Book:input_type -> sportello.plugin.v1.BookRequest
+	53, // 44: sportello.plugin.v1.HostAPI.GetBooking:input_type -> sportello.plugin.v1.GetBookingRequest
+	54, // 45: sportello.plugin.v1.HostAPI.ApproveBooking:input_type -> sportello.plugin.v1.DecideBookingRequest
+	54, // 46: sportello.plugin.v1.HostAPI.DeclineBooking:input_type -> sportello.plugin.v1.DecideBookingRequest
+	55, // 47: sportello.plugin.v1.HostAPI.CancelBooking:input_type -> sportello.plugin.v1.CancelBookingRequest
+	6,  // 48: sportello.plugin.v1.Plugin.Init:output_type -> sportello.plugin.v1.Manifest
+	13, // 49: sportello.plugin.v1.Plugin.Handle:output_type -> sportello.plugin.v1.HandleResponse
+	15, // 50: sportello.plugin.v1.Plugin.Health:output_type -> sportello.plugin.v1.HealthResponse
+	16, // 51: sportello.plugin.v1.HostAPI.CreateDossier:output_type -> sportello.plugin.v1.Dossier
+	16, // 52: sportello.plugin.v1.HostAPI.GetDossier:output_type -> sportello.plugin.v1.Dossier
+	20, // 53: sportello.plugin.v1.HostAPI.ListDossiers:output_type -> sportello.plugin.v1.ListDossiersResponse
+	16, // 54: sportello.plugin.v1.HostAPI.SetDossierStatus:output_type -> sportello.plugin.v1.Dossier
+	23, // 55: sportello.plugin.v1.HostAPI.AddDossierMessage:output_type -> sportello.plugin.v1.DossierMessage
+	25, // 56: sportello.plugin.v1.HostAPI.IssueDocument:output_type -> sportello.plugin.v1.Attachment
+	26, // 57: sportello.plugin.v1.HostAPI.Reserve:output_type -> sportello.plugin.v1.Reservation
+	26, // 58: sportello.plugin.v1.HostAPI.CancelReservation:output_type -> sportello.plugin.v1.Reservation
+	26, // 59: sportello.plugin.v1.HostAPI.GetReservation:output_type -> sportello.plugin.v1.Reservation
+	26, // 60: sportello.plugin.v1.HostAPI.ConfirmReservation:output_type -> sportello.plugin.v1.Reservation
+	31, // 61: sportello.plugin.v1.HostAPI.GetSetting:output_type -> sportello.plugin.v1.Setting
+	31, // 62: sportello.plugin.v1.HostAPI.PutSetting:output_type -> sportello.plugin.v1.Setting
+	35, // 63: sportello.plugin.v1.HostAPI.Notify:output_type -> sportello.plugin.v1.NotifyResponse
+	36, // 64: sportello.plugin.v1.HostAPI.CreatePayment:output_type -> sportello.plugin.v1.Payment
+	36, // 65: sportello.plugin.v1.HostAPI.GetPayment:output_type -> sportello.plugin.v1.Payment
+	40, // 66: sportello.plugin.v1.HostAPI.Audit:output_type -> sportello.plugin.v1.AuditResponse
+	45, // 67: sportello.plugin.v1.HostAPI.DefineResources:output_type -> sportello.plugin.v1.DefineResourcesResponse
+	47, // 68: sportello.plugin.v1.HostAPI.BookingDays:output_type -> sportello.plugin.v1.BookingDaysResponse
+	50, // 69: sportello.plugin.v1.HostAPI.BookingSlots:output_type -> sportello.plugin.v1.BookingSlotsResponse
+	52, // 70: sportello.plugin.v1.HostAPI.Book:output_type -> sportello.plugin.v1.Booking
+	52, // 71: sportello.plugin.v1.HostAPI.GetBooking:output_type -> sportello.plugin.v1.Booking
+	52, // 72: sportello.plugin.v1.HostAPI.ApproveBooking:output_type -> sportello.plugin.v1.Booking
+	52, // 73: sportello.plugin.v1.HostAPI.DeclineBooking:output_type -> sportello.plugin.v1.Booking
+	52, // 74: sportello.plugin.v1.HostAPI.CancelBooking:output_type -> sportello.plugin.v1.Booking
+	48, // [48:75] is the sub-list for method output_type
+	21, // [21:48] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_sportello_plugin_v1_plugin_proto_init() }
@@ -3220,7 +4499,7 @@ func file_sportello_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sportello_plugin_v1_plugin_proto_rawDesc), len(file_sportello_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   45,
+			NumMessages:   62,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

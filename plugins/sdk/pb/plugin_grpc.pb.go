@@ -233,6 +233,14 @@ const (
 	HostAPI_CreatePayment_FullMethodName      = "/sportello.plugin.v1.HostAPI/CreatePayment"
 	HostAPI_GetPayment_FullMethodName         = "/sportello.plugin.v1.HostAPI/GetPayment"
 	HostAPI_Audit_FullMethodName              = "/sportello.plugin.v1.HostAPI/Audit"
+	HostAPI_DefineResources_FullMethodName    = "/sportello.plugin.v1.HostAPI/DefineResources"
+	HostAPI_BookingDays_FullMethodName        = "/sportello.plugin.v1.HostAPI/BookingDays"
+	HostAPI_BookingSlots_FullMethodName       = "/sportello.plugin.v1.HostAPI/BookingSlots"
+	HostAPI_Book_FullMethodName               = "/sportello.plugin.v1.HostAPI/Book"
+	HostAPI_GetBooking_FullMethodName         = "/sportello.plugin.v1.HostAPI/GetBooking"
+	HostAPI_ApproveBooking_FullMethodName     = "/sportello.plugin.v1.HostAPI/ApproveBooking"
+	HostAPI_DeclineBooking_FullMethodName     = "/sportello.plugin.v1.HostAPI/DeclineBooking"
+	HostAPI_CancelBooking_FullMethodName      = "/sportello.plugin.v1.HostAPI/CancelBooking"
 )
 
 // HostAPIClient is the client API for HostAPI service.
@@ -266,6 +274,35 @@ type HostAPIClient interface {
 	CreatePayment(ctx context.Context, in *CreatePaymentRequest, opts ...grpc.CallOption) (*Payment, error)
 	GetPayment(ctx context.Context, in *GetPaymentRequest, opts ...grpc.CallOption) (*Payment, error)
 	Audit(ctx context.Context, in *AuditRequest, opts ...grpc.CallOption) (*AuditResponse, error)
+	// The core's booking engine, scoped to the calling service: its
+	// resources are its own (another service of the tenant neither sees nor
+	// books them), and so are its bookings. Refusals of the calendar carry a
+	// BookingRefusal in the status details: AlreadyExists for a slot taken,
+	// InvalidArgument for a time the calendar does not offer,
+	// FailedPrecondition for a cancellation after the deadline, an expired
+	// hold or a booking in the wrong state.
+	//
+	// DefineResources declares the service's resources of the tenant from
+	// its configuration, idempotent by slug; the service's resources not
+	// listed stop taking bookings (those made stay).
+	DefineResources(ctx context.Context, in *DefineResourcesRequest, opts ...grpc.CallOption) (*DefineResourcesResponse, error)
+	// BookingDays lists the days with at least one free slot one may book now.
+	BookingDays(ctx context.Context, in *BookingDaysRequest, opts ...grpc.CallOption) (*BookingDaysResponse, error)
+	// BookingSlots lists the free slots of one day.
+	BookingSlots(ctx context.Context, in *BookingSlotsRequest, opts ...grpc.CallOption) (*BookingSlotsResponse, error)
+	// Book takes one or several consecutive slots as one booking: held for
+	// hold_minutes, else confirmed, or pending when the resource needs
+	// approval.
+	Book(ctx context.Context, in *BookRequest, opts ...grpc.CallOption) (*Booking, error)
+	// GetBooking reads one of the service's bookings by its code: staff any,
+	// a citizen their own.
+	GetBooking(ctx context.Context, in *GetBookingRequest, opts ...grpc.CallOption) (*Booking, error)
+	// ApproveBooking and DeclineBooking decide on a pending booking; staff only.
+	ApproveBooking(ctx context.Context, in *DecideBookingRequest, opts ...grpc.CallOption) (*Booking, error)
+	DeclineBooking(ctx context.Context, in *DecideBookingRequest, opts ...grpc.CallOption) (*Booking, error)
+	// CancelBooking frees a booking: a citizen their own until the
+	// resource's cancellation deadline, staff any at any time.
+	CancelBooking(ctx context.Context, in *CancelBookingRequest, opts ...grpc.CallOption) (*Booking, error)
 }
 
 type hostAPIClient struct {
@@ -436,6 +473,86 @@ func (c *hostAPIClient) Audit(ctx context.Context, in *AuditRequest, opts ...grp
 	return out, nil
 }
 
+func (c *hostAPIClient) DefineResources(ctx context.Context, in *DefineResourcesRequest, opts ...grpc.CallOption) (*DefineResourcesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DefineResourcesResponse)
+	err := c.cc.Invoke(ctx, HostAPI_DefineResources_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostAPIClient) BookingDays(ctx context.Context, in *BookingDaysRequest, opts ...grpc.CallOption) (*BookingDaysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BookingDaysResponse)
+	err := c.cc.Invoke(ctx, HostAPI_BookingDays_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostAPIClient) BookingSlots(ctx context.Context, in *BookingSlotsRequest, opts ...grpc.CallOption) (*BookingSlotsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BookingSlotsResponse)
+	err := c.cc.Invoke(ctx, HostAPI_BookingSlots_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostAPIClient) Book(ctx context.Context, in *BookRequest, opts ...grpc.CallOption) (*Booking, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Booking)
+	err := c.cc.Invoke(ctx, HostAPI_Book_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostAPIClient) GetBooking(ctx context.Context, in *GetBookingRequest, opts ...grpc.CallOption) (*Booking, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Booking)
+	err := c.cc.Invoke(ctx, HostAPI_GetBooking_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostAPIClient) ApproveBooking(ctx context.Context, in *DecideBookingRequest, opts ...grpc.CallOption) (*Booking, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Booking)
+	err := c.cc.Invoke(ctx, HostAPI_ApproveBooking_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostAPIClient) DeclineBooking(ctx context.Context, in *DecideBookingRequest, opts ...grpc.CallOption) (*Booking, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Booking)
+	err := c.cc.Invoke(ctx, HostAPI_DeclineBooking_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostAPIClient) CancelBooking(ctx context.Context, in *CancelBookingRequest, opts ...grpc.CallOption) (*Booking, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Booking)
+	err := c.cc.Invoke(ctx, HostAPI_CancelBooking_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HostAPIServer is the server API for HostAPI service.
 // All implementations must embed UnimplementedHostAPIServer
 // for forward compatibility.
@@ -467,6 +584,35 @@ type HostAPIServer interface {
 	CreatePayment(context.Context, *CreatePaymentRequest) (*Payment, error)
 	GetPayment(context.Context, *GetPaymentRequest) (*Payment, error)
 	Audit(context.Context, *AuditRequest) (*AuditResponse, error)
+	// The core's booking engine, scoped to the calling service: its
+	// resources are its own (another service of the tenant neither sees nor
+	// books them), and so are its bookings. Refusals of the calendar carry a
+	// BookingRefusal in the status details: AlreadyExists for a slot taken,
+	// InvalidArgument for a time the calendar does not offer,
+	// FailedPrecondition for a cancellation after the deadline, an expired
+	// hold or a booking in the wrong state.
+	//
+	// DefineResources declares the service's resources of the tenant from
+	// its configuration, idempotent by slug; the service's resources not
+	// listed stop taking bookings (those made stay).
+	DefineResources(context.Context, *DefineResourcesRequest) (*DefineResourcesResponse, error)
+	// BookingDays lists the days with at least one free slot one may book now.
+	BookingDays(context.Context, *BookingDaysRequest) (*BookingDaysResponse, error)
+	// BookingSlots lists the free slots of one day.
+	BookingSlots(context.Context, *BookingSlotsRequest) (*BookingSlotsResponse, error)
+	// Book takes one or several consecutive slots as one booking: held for
+	// hold_minutes, else confirmed, or pending when the resource needs
+	// approval.
+	Book(context.Context, *BookRequest) (*Booking, error)
+	// GetBooking reads one of the service's bookings by its code: staff any,
+	// a citizen their own.
+	GetBooking(context.Context, *GetBookingRequest) (*Booking, error)
+	// ApproveBooking and DeclineBooking decide on a pending booking; staff only.
+	ApproveBooking(context.Context, *DecideBookingRequest) (*Booking, error)
+	DeclineBooking(context.Context, *DecideBookingRequest) (*Booking, error)
+	// CancelBooking frees a booking: a citizen their own until the
+	// resource's cancellation deadline, staff any at any time.
+	CancelBooking(context.Context, *CancelBookingRequest) (*Booking, error)
 	mustEmbedUnimplementedHostAPIServer()
 }
 
@@ -524,6 +670,30 @@ func (UnimplementedHostAPIServer) GetPayment(context.Context, *GetPaymentRequest
 }
 func (UnimplementedHostAPIServer) Audit(context.Context, *AuditRequest) (*AuditResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Audit not implemented")
+}
+func (UnimplementedHostAPIServer) DefineResources(context.Context, *DefineResourcesRequest) (*DefineResourcesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DefineResources not implemented")
+}
+func (UnimplementedHostAPIServer) BookingDays(context.Context, *BookingDaysRequest) (*BookingDaysResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method BookingDays not implemented")
+}
+func (UnimplementedHostAPIServer) BookingSlots(context.Context, *BookingSlotsRequest) (*BookingSlotsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method BookingSlots not implemented")
+}
+func (UnimplementedHostAPIServer) Book(context.Context, *BookRequest) (*Booking, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Book not implemented")
+}
+func (UnimplementedHostAPIServer) GetBooking(context.Context, *GetBookingRequest) (*Booking, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetBooking not implemented")
+}
+func (UnimplementedHostAPIServer) ApproveBooking(context.Context, *DecideBookingRequest) (*Booking, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ApproveBooking not implemented")
+}
+func (UnimplementedHostAPIServer) DeclineBooking(context.Context, *DecideBookingRequest) (*Booking, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeclineBooking not implemented")
+}
+func (UnimplementedHostAPIServer) CancelBooking(context.Context, *CancelBookingRequest) (*Booking, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CancelBooking not implemented")
 }
 func (UnimplementedHostAPIServer) mustEmbedUnimplementedHostAPIServer() {}
 func (UnimplementedHostAPIServer) testEmbeddedByValue()                 {}
@@ -834,6 +1004,150 @@ func _HostAPI_Audit_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _HostAPI_DefineResources_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DefineResourcesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostAPIServer).DefineResources(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostAPI_DefineResources_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostAPIServer).DefineResources(ctx, req.(*DefineResourcesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostAPI_BookingDays_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BookingDaysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostAPIServer).BookingDays(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostAPI_BookingDays_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostAPIServer).BookingDays(ctx, req.(*BookingDaysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostAPI_BookingSlots_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BookingSlotsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostAPIServer).BookingSlots(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostAPI_BookingSlots_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostAPIServer).BookingSlots(ctx, req.(*BookingSlotsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostAPI_Book_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BookRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostAPIServer).Book(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostAPI_Book_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostAPIServer).Book(ctx, req.(*BookRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostAPI_GetBooking_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetBookingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostAPIServer).GetBooking(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostAPI_GetBooking_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostAPIServer).GetBooking(ctx, req.(*GetBookingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostAPI_ApproveBooking_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DecideBookingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostAPIServer).ApproveBooking(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostAPI_ApproveBooking_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostAPIServer).ApproveBooking(ctx, req.(*DecideBookingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostAPI_DeclineBooking_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DecideBookingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostAPIServer).DeclineBooking(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostAPI_DeclineBooking_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostAPIServer).DeclineBooking(ctx, req.(*DecideBookingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostAPI_CancelBooking_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelBookingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostAPIServer).CancelBooking(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostAPI_CancelBooking_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostAPIServer).CancelBooking(ctx, req.(*CancelBookingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // HostAPI_ServiceDesc is the grpc.ServiceDesc for HostAPI service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -904,6 +1218,38 @@ var HostAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Audit",
 			Handler:    _HostAPI_Audit_Handler,
+		},
+		{
+			MethodName: "DefineResources",
+			Handler:    _HostAPI_DefineResources_Handler,
+		},
+		{
+			MethodName: "BookingDays",
+			Handler:    _HostAPI_BookingDays_Handler,
+		},
+		{
+			MethodName: "BookingSlots",
+			Handler:    _HostAPI_BookingSlots_Handler,
+		},
+		{
+			MethodName: "Book",
+			Handler:    _HostAPI_Book_Handler,
+		},
+		{
+			MethodName: "GetBooking",
+			Handler:    _HostAPI_GetBooking_Handler,
+		},
+		{
+			MethodName: "ApproveBooking",
+			Handler:    _HostAPI_ApproveBooking_Handler,
+		},
+		{
+			MethodName: "DeclineBooking",
+			Handler:    _HostAPI_DeclineBooking_Handler,
+		},
+		{
+			MethodName: "CancelBooking",
+			Handler:    _HostAPI_CancelBooking_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

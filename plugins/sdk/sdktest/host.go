@@ -244,7 +244,8 @@ func (h *Host) FailOn(method string, err error) {
 
 var methods = []string{"CreateDossier", "GetDossier", "ListDossiers", "SetDossierStatus", "AddDossierMessage",
 	"IssueDocument", "Reserve", "CancelReservation", "GetReservation", "ConfirmReservation", "GetSetting",
-	"PutSetting", "Notify", "CreatePayment", "GetPayment", "Audit"}
+	"PutSetting", "Notify", "CreatePayment", "GetPayment", "Audit", "DefineResources", "BookingDays", "BookingSlots",
+	"Book", "GetBooking", "ApproveBooking", "DeclineBooking", "CancelBooking"}
 
 // For is the Host API bound to tenant and actor, as the host binds it for
 // one request. Request uses it; a test may call it to set state up.
@@ -350,6 +351,9 @@ type tenant struct {
 	payers        map[int64]int64 // payment id → the citizen asked to pay
 	audit         []AuditEntry
 	counters      map[int]int64 // last dossier number by year
+	resources     map[string]*fakeResource
+	bookings      []*fakeBooking
+	paidBookings  map[int64]int64 // payment id → the booking it pays for
 }
 
 type reservation struct {
@@ -369,6 +373,8 @@ type Tenant struct {
 	Notifications []Notification
 	Payments      []*pb.Payment
 	Audit         []AuditEntry
+	Bookings      []*pb.Booking         // of the booking engine, as the host keeps them
+	Resources     []*pb.BookingResource // declared, by slug
 }
 
 // Event is one status of a dossier, as the host's history keeps it.
@@ -432,6 +438,10 @@ func (h *Host) Tenant(id int64) Tenant {
 		out.Payments = append(out.Payments, proto.Clone(p).(*pb.Payment))
 	}
 	out.Audit = append(out.Audit, st.audit...)
+	out.Bookings = st.bookingCopies()
+	for _, slug := range sortedKeys(st.resources) {
+		out.Resources = append(out.Resources, proto.Clone(st.resources[slug].BookingResource).(*pb.BookingResource))
+	}
 	return out
 }
 
@@ -944,6 +954,17 @@ func (b *bound) CreatePayment(ctx context.Context, p sdk.NewPayment) (*pb.Paymen
 			return nil, hostErr(codes.FailedPrecondition, "reservation %d is not a live hold", p.ReservationID)
 		}
 	}
+	var paid *fakeBooking
+	switch {
+	case p.BookingID < 0:
+		return nil, hostErr(codes.InvalidArgument, "booking_id must not be negative")
+	case p.BookingID > 0 && p.ReservationID > 0:
+		return nil, hostErr(codes.InvalidArgument, "a payment is for a reservation or a booking, not both")
+	case p.BookingID > 0:
+		if paid, err = b.bookingPayable(st, p.BookingID); err != nil {
+			return nil, err
+		}
+	}
 	id := b.nextID()
 	iuv := fmt.Sprintf("%017d", id)
 	pay := &pb.Payment{Id: id, AmountCents: p.AmountCents, Currency: p.Currency, Status: "creation_pending",
@@ -956,6 +977,15 @@ func (b *bound) CreatePayment(ctx context.Context, p sdk.NewPayment) (*pb.Paymen
 	if st.payers[id] == 0 && p.DossierID != 0 {
 		d, _ := b.dossier(st, p.DossierID)
 		st.payers[id] = d.GetCitizenId() // staff asking a dossier's citizen to pay
+	}
+	if paid != nil {
+		if st.paidBookings == nil {
+			st.paidBookings = map[int64]int64{}
+		}
+		st.paidBookings[id] = paid.Id
+		if st.payers[id] == 0 {
+			st.payers[id] = paid.CitizenId
+		}
 	}
 	return proto.Clone(pay).(*pb.Payment), nil
 }
