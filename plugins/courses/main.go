@@ -1,0 +1,16 @@
+// Command courses is enrolment in the town's courses, paid online with pagoPA.
+//
+// The service is all in definition.yaml (plugins/README.md, "Declarative
+// procedures").
+package main
+
+import (
+	_ "embed"
+
+	"github.com/sportello/sportello/plugins/procedure"
+)
+
+//go:embed definition.yaml
+var definition []byte
+
+func main() { procedure.Serve(definition) }

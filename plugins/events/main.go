@@ -1,0 +1,17 @@
+// Command events is the authorisation of a cultural or sports event open
+// to the public.
+//
+// The service is all in definition.yaml (plugins/README.md, "Declarative
+// procedures").
+package main
+
+import (
+	_ "embed"
+
+	"github.com/sportello/sportello/plugins/procedure"
+)
+
+//go:embed definition.yaml
+var definition []byte
+
+func main() { procedure.Serve(definition) }
