@@ -100,6 +100,8 @@ type ServiceAction struct {
 	// LoginURL is set when the visitor must sign in first.
 	LoginURL string
 	Errors   FieldErrors
+	// Multipart: the form has file fields and posts multipart/form-data.
+	Multipart bool
 }
 
 // ServiceResult is what an action produced.

@@ -1,7 +1,5 @@
 package web
 
-import "time"
-
 // Page is what every template receives. The HTTP layer fills it; templates
 // only read it. Page-specific content travels in Data, whose type each
 // template documents at its top.
@@ -131,23 +129,6 @@ type ProfileData struct {
 	Offices []string // staff: names of the offices they work for
 }
 
-// BackofficeData is the Data of the "backoffice" page; the greeting and the
-// roles come from Page.User.
-type BackofficeData struct {
-	Offices []string    // names of the operator's offices
-	Queue   []QueueItem // oldest first; empty shows "nothing to do"
-}
-
-// QueueItem is one request waiting in an operator's queue.
-type QueueItem struct {
-	Ref      string // human code, "PR-2025-00042"
-	Title    string
-	Service  string // service name, translated
-	Status   string // translated
-	Received time.Time
-	URL      string
-}
-
 // PoliciesData is the Data of the "admin_policies" page.
 type PoliciesData struct {
 	Rules []PolicyRule // the tenant's own rules, each with a delete button
@@ -212,8 +193,8 @@ type Field struct {
 	Help   string // help text, "" for none
 	HelpID string // id of the help text, "" when there is none
 	// Widget says how the field is drawn: "input", "textarea", "select",
-	// "radio", "checkbox" (one yes/no box), "checkboxes", "hidden" or
-	// "fieldset" (a group of Children with a legend).
+	// "radio", "checkbox" (one yes/no box), "checkboxes", "hidden",
+	// "file" (an upload) or "fieldset" (a group of Children with a legend).
 	Widget string
 	// InputType is the type of an "input": text, email, tel, url, number,
 	// date, time or datetime-local.
@@ -236,6 +217,12 @@ type Field struct {
 	// for groups): HelpID and ErrorID, space-separated.
 	DescribedBy string
 	Children    []Field // the fields of a "fieldset"
+	// Accept is a "file" field's accept attribute (MIME types, comma
+	// separated; "" for any). Its Value is the id of a file already
+	// uploaded with an earlier post of the form, FileName that file's name
+	// (both "" for none): the host keeps it, so it need not be sent again.
+	Accept   string
+	FileName string
 }
 
 // FieldOption is one choice of a select, radio group or checkbox group.

@@ -114,5 +114,40 @@ func samplePages() map[string]*Page {
 			Service: CatalogService{ID: "helpdesk", Name: "Segnala un disservizio"},
 			Actions: []ServiceAction{{ID: "submit", Label: "Invia", Title: "Segnalazione", LoginURL: "/t/lugano/login?next=x"}}}),
 	}
+	backofficeSamples(pages, tp, staff, citizen)
+	paymentSamples(pages, tp, staff, citizen)
+	for label, p := range appointmentSamples() {
+		pages["appointments-"+label] = p
+	}
 	return pages
+}
+
+// paymentSamples adds the payment pages: a position to pay online, one
+// paid, one at the counter seen by staff, the test provider's checkout
+// and the citizen's list.
+func paymentSamples(pages map[string]*Page, tp func(name, title string, u *User, data any) *Page, staff, citizen *User) {
+	history := []PaymentEvent{
+		{At: "3 marzo 2025, 09:15", Status: "payment_pending", Actor: "provider:local"},
+		{At: "3 marzo 2025, 09:17", Status: "payment_started", Actor: "citizen:12"},
+	}
+	due := &PaymentData{ID: 7, Reason: "Sala civica, 14 marzo 2025 20:00–22:00", Amount: "120,50 €", Status: "payment_pending",
+		IUV: "00000000000000007", NoticeCode: "300000000000000007", Due: "3 marzo 2025, 09:30", CanPay: true,
+		CheckoutURL: "/t/lugano/payments/7/checkout", DossierURL: "/t/lugano/my-requests/2025-000042", History: history[:1]}
+	pages["payment"] = tp("payment", "Pagamento", citizen, due)
+	paid := *due
+	paid.Status, paid.PaidAt, paid.CanPay, paid.History = "complete", "3 marzo 2025, 09:18", false,
+		append(history, PaymentEvent{At: "3 marzo 2025, 09:18", Status: "complete", Actor: "provider:local"})
+	pages["payment-paid"] = tp("payment", "Pagamento", citizen, &paid)
+	failed := *due
+	failed.Status, failed.Failure = "payment_failed", "Carta rifiutata dal circuito."
+	pages["payment-failed"] = tp("payment", "Pagamento", citizen, &failed)
+	counter := *due
+	counter.CanPay, counter.AtCounter, counter.CanRecord, counter.CanCancel = false, true, true, true
+	pages["payment-counter"] = tp("payment", "Pagamento", staff, &counter)
+	pages["payment_local"] = tp("payment_local", "Ambiente di prova", citizen, due)
+	pages["payments"] = tp("payments", "I miei pagamenti", citizen, &PaymentsData{Payments: []PaymentRow{
+		{URL: "/t/lugano/payments/7", Reason: "Sala civica", Amount: "120,50 €", Status: "payment_pending", Date: "3 marzo 2025"},
+		{URL: "/t/lugano/payments/5", Reason: "Concessione cimiteriale", Amount: "1.250,00 €", Status: "complete", Date: "1 febbraio 2025"},
+	}})
+	pages["payments-empty"] = tp("payments", "I miei pagamenti", citizen, &PaymentsData{})
 }

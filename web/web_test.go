@@ -40,7 +40,7 @@ func render(t *testing.T, r *Renderer, p *Page) string {
 
 func TestEveryPageHasASample(t *testing.T) {
 	r := newTestRenderer(t)
-	want := []string{"admin_policies", "admin_service", "admin_services", "backoffice", "error", "home", "login", "platform_home", "platform_login", "profile", "service"}
+	want := []string{"admin_policies", "admin_service", "admin_services", "appointment", "appointments", "backoffice", "backoffice_appointment", "backoffice_appointments", "backoffice_dossier", "backoffice_new", "error", "home", "login", "my_requests", "my_requests_detail", "payment", "payment_local", "payments", "platform_home", "platform_login", "profile", "service"}
 	if got := r.Pages(); !slices.Equal(got, want) {
 		t.Errorf("Pages() = %v, want %v", got, want)
 	}
@@ -160,8 +160,10 @@ func checkHTML(t *testing.T, out, lang string) {
 		}
 	}
 	for _, d := range describedBy {
-		if ids[d] == 0 {
-			t.Errorf("aria-describedby=%q names no element", d)
+		for _, id := range strings.Fields(d) {
+			if ids[id] == 0 {
+				t.Errorf("aria-describedby=%q names no element %q", d, id)
+			}
 		}
 	}
 	for id, n := range ids {

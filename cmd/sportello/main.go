@@ -5,8 +5,11 @@
 //	sportello migrate                 apply the database migrations
 //	sportello tenant apply -f FILE    create or update tenants from manifests
 //	sportello tenant list [--json]    list tenants
+//	sportello tenant certificate SLUG the tenant's signing certificate
+//	sportello signing-ca              the platform's signing CA
 //	sportello platform-user add ...   create a platform staff account
 //	sportello plugin register|list    the catalogue of plugin binaries
+//	sportello appointments api-key …  keys of the offices' queue systems
 package main
 
 import (
@@ -26,12 +29,21 @@ commands:
   migrate                        apply the database migrations
   tenant apply -f FILE|DIR ...   create or update tenants from YAML manifests
   tenant list [--json]           list the tenants
+  tenant certificate SLUG [--import FILE [--password-env VAR]]
+                                 show the certificate a tenant signs documents with, or
+                                 import the town's own (PKCS #12, or PEM with the key)
+  signing-ca                     print the platform's signing CA (PEM), for PDF readers
+                                 to trust
   platform-user add --email E --name N
                                  create a platform staff account (password from
                                  SPORTELLO_PASSWORD or standard input)
   plugin register --all | ID...  trust the plugin binaries of SPORTELLO_PLUGIN_DIR as
                                  they are now (their SHA-256 is pinned)
   plugin list [--json]           id, version, sha256, status and pid of each plugin
+  appointments api-key create --tenant T --office O [--label L]
+                                 issue a key for an office's queue system (printed once)
+  appointments api-key revoke --tenant T --id N
+                                 stop a queue system's key from working
 
 environment: see README.md (SPORTELLO_ADDR, SPORTELLO_DATABASE_URL, ...)
 `
@@ -68,22 +80,28 @@ func run(ctx context.Context, args []string) error {
 		return migrate(ctx, env)
 	case "tenant":
 		if len(args) < 2 {
-			return usageError("tenant needs a subcommand: apply or list")
+			return usageError("tenant needs a subcommand: apply, list or certificate")
 		}
 		switch args[1] {
 		case "apply":
 			return tenantApply(ctx, env, args[2:])
 		case "list":
 			return tenantList(ctx, env, args[2:])
+		case "certificate":
+			return tenantCertificate(ctx, env, args[2:])
 		}
 		return usageError("unknown tenant subcommand " + args[1])
 	case "plugin":
 		return pluginCommand(ctx, env, args[1:])
+	case "appointments":
+		return appointmentsCommand(ctx, env, args[1:])
 	case "platform-user":
 		if len(args) < 2 || args[1] != "add" {
 			return usageError("platform-user needs the subcommand add")
 		}
 		return platformUserAdd(ctx, env, args[2:])
+	case "signing-ca":
+		return signingCA(ctx, env)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

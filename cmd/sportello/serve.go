@@ -17,6 +17,9 @@ import (
 	"github.com/sportello/sportello/core/authn"
 	"github.com/sportello/sportello/core/authn/devidp"
 	"github.com/sportello/sportello/core/catalog"
+	"github.com/sportello/sportello/core/docsign"
+	"github.com/sportello/sportello/core/dossier"
+	"github.com/sportello/sportello/core/hostapi"
 	"github.com/sportello/sportello/core/pluginhost"
 	"github.com/sportello/sportello/core/server"
 	"github.com/sportello/sportello/core/tenancy"
@@ -81,29 +84,51 @@ func serve(ctx context.Context, e env, args []string) error {
 			return err
 		}
 	}
-	plugins, err := pluginhost.Launch(ctx, db, pluginhost.Options{Dir: pluginDir(), Log: log})
+	// Documents the plugins issue (a concession deed) are kept with the
+	// dossiers' attachments and signed with each town's certificate.
+	docFiles, err := dossier.NewFiles(dossier.FilesDir(e.dataDir), 0)
+	if err != nil {
+		return err
+	}
+	plugins, err := pluginhost.Launch(ctx, db, pluginhost.Options{Dir: pluginDir(), Log: log,
+		HostAPI: []hostapi.Option{hostapi.WithDocuments(docFiles, docsign.New(db, nil))}})
 	if err != nil {
 		return err
 	}
 	// Stopped after the HTTP server has drained (defers run last-in first-out).
 	defer plugins.Stop()
 
+	// The demo pays with the local test provider; a deployment chooses
+	// (SPORTELLO_PAYMENT_PROVIDER), and without a payment service provider
+	// citizens pay at the counter.
+	payWith := os.Getenv("SPORTELLO_PAYMENT_PROVIDER")
+	if payWith == "" && *demo {
+		payWith = "local"
+	}
 	srv, err := server.Assemble(ctx, db, server.Config{
-		BaseDomain:    e.baseDomain,
-		DevIssuer:     devIssuer,
-		SecureCookies: e.secureCookies,
+		BaseDomain:      e.baseDomain,
+		DevIssuer:       devIssuer,
+		SecureCookies:   e.secureCookies,
+		PaymentProvider: payWith,
+		FilesDir:        dossier.FilesDir(e.dataDir),
 	}, log, plugins)
 	if err != nil {
 		return err
 	}
 	go srv.Tenants.Listen(ctx, log, time.Minute)
 	go purgeLoop(ctx, srv.Auth, log)
+	go srv.Payments.Run(ctx, 5*time.Second)
+	mailView, stopMail, err := startMail(ctx, db, *demo, log)
+	if err != nil {
+		return err
+	}
+	defer stopMail()
 
 	ln, err := net.Listen("tcp", e.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set SPORTELLO_ADDR to use another address)", e.addr, err)
 	}
-	printWelcome(e, srv.Tenants, manifests, devIssuer)
+	printWelcome(e, srv.Tenants, manifests, devIssuer, mailView)
 	err = srv.Serve(ctx, ln, 20*time.Second)
 	log.Info("stopped")
 	return err
@@ -144,7 +169,7 @@ func startDevIdP(addr, issuer string, log *slog.Logger) (func(), error) {
 	return func() { _ = hs.Close() }, nil
 }
 
-func printWelcome(e env, tenants *tenancy.Registry, manifests []*tenancy.Manifest, devIssuer string) {
+func printWelcome(e env, tenants *tenancy.Registry, manifests []*tenancy.Manifest, devIssuer, mailView string) {
 	host := e.addr
 	if h, port, err := net.SplitHostPort(e.addr); err == nil && (h == "127.0.0.1" || h == "" || h == "0.0.0.0") {
 		host = "localhost:" + port
@@ -168,6 +193,9 @@ func printWelcome(e env, tenants *tenancy.Registry, manifests []*tenancy.Manifes
 	}
 	if devIssuer != "" {
 		fmt.Fprintf(&b, "\nCitizens: \"Entra con SPID / CIE\" on a portal's login page opens the development\nidentity provider (%s); pick a demo citizen there.\n", devIssuer)
+	}
+	if mailView != "" {
+		fmt.Fprintf(&b, "\nE-mail: nothing leaves this machine; what Sportello sends is shown at %s\n", mailView)
 	}
 	fmt.Fprintf(&b, "\nMetrics: http://%s/metrics   Health: http://%s/readyz   Stop: Ctrl-C\n", host, host)
 	fmt.Fprint(os.Stdout, b.String())

@@ -55,6 +55,10 @@
 //	                "textarea", "hidden"; minLength, maxLength, pattern
 //	                (Go regexp syntax, which the browser is also given)
 //	string + enum   "select", "radio", "hidden"
+//	string, file    "file": an upload; "x-accept" lists the MIME types it
+//	                takes ("image/*" for a family), "x-max-bytes" its largest
+//	                size. The host checks and stores the file (FileFields says
+//	                what to check) and puts the upload's id in the field.
 //	integer, number "input" (type number), "hidden"; with enum: "select",
 //	                "radio"; minimum, maximum, exclusiveMinimum,
 //	                exclusiveMaximum, multipleOf

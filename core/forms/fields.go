@@ -50,6 +50,12 @@ func (f *Form) view(fd *field, lang string, values map[string]any, errs FieldErr
 	if v.Widget == "input" {
 		v.InputType = inputType(fd)
 	}
+	if fd.file != nil {
+		v.Accept = strings.Join(fd.file.accept, ",")
+		if hint := f.fileHint(fd.file, lang); hint != "" {
+			v.Help = strings.TrimSpace(v.Help + " " + hint)
+		}
+	}
 	var ids []string
 	if v.Help != "" && v.Widget != "hidden" {
 		v.HelpID = v.ID + "-help"

@@ -89,6 +89,7 @@ type field struct {
 
 	def      any // the schema's default as JSON gives it; nil for none
 	children []*field
+	file     *fileSpec // a file upload ("x-widget": "file"); nil otherwise
 }
 
 type option struct {
@@ -248,6 +249,13 @@ func readField(sch map[string]any, name string, required, nested bool, byName ma
 			if fd.options, err = readOptions(sch, sch, fd.kind); err != nil {
 				return nil, bad("%v", err)
 			}
+		}
+		if err := fd.readFile(sch, widget, hasEnum); err != nil {
+			return nil, bad("%v", err)
+		}
+		if fd.file != nil {
+			fd.widget = fileWidget
+			break
 		}
 		fd.widget, err = pickWidget(widget, hasEnum, fd.kind)
 		if err != nil {

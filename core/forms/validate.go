@@ -142,6 +142,8 @@ func (f *Form) requiredMessage(name, lang string) string {
 		return f.cat.T(lang, "forms.required", nil)
 	case fd.mustAccept:
 		return f.cat.T(lang, "forms.accept", nil)
+	case fd.file != nil:
+		return f.cat.T(lang, "forms.file.required", nil)
 	case fd.kind == kindChoices:
 		return f.cat.T(lang, "forms.required_choices", nil)
 	case len(fd.options) > 0:

@@ -8,10 +8,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/sportello/sportello/core/appointment"
 	"github.com/sportello/sportello/core/authn"
 	"github.com/sportello/sportello/core/authz"
+	"github.com/sportello/sportello/core/booking"
 	"github.com/sportello/sportello/core/catalog"
+	"github.com/sportello/sportello/core/dossier"
 	"github.com/sportello/sportello/core/i18n"
+	"github.com/sportello/sportello/core/payments"
 	"github.com/sportello/sportello/core/pluginhost"
 	"github.com/sportello/sportello/core/store"
 	"github.com/sportello/sportello/core/tenancy"
@@ -44,22 +48,51 @@ func Assemble(ctx context.Context, db *store.DB, cfg Config, log *slog.Logger, p
 			return nil, err
 		}
 	}
+	var files *dossier.Files
+	if cfg.FilesDir != "" {
+		if files, err = dossier.NewFiles(cfg.FilesDir, 0); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.PaymentProvider == "" {
+		cfg.PaymentProvider = "counter"
+	}
+	pay, err := payments.New(db, payments.Options{
+		Providers: []payments.Provider{payments.Local{}, payments.Counter{}},
+		Default:   cfg.PaymentProvider,
+		Holds:     map[string]payments.Hold{"reservation": payments.Reservations{}, "booking": booking.PaymentHold{}},
+		Log:       log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	apptSecret, err := db.Secret(ctx, "appointments", 32)
+	if err != nil {
+		return nil, err
+	}
+	appts, err := appointment.New(db, booking.New(db, nil), appointment.Options{Secret: apptSecret, Messages: messages, Log: log})
+	if err != nil {
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sportello_tenants", Help: "Tenants served."},
 		func() float64 { return float64(tenants.Len()) }))
 	return New(cfg, Deps{
-		DB:       db,
-		Tenants:  tenants,
-		Portals:  tenancy.NewPortalCache(db, 30*time.Second),
-		Render:   renderer,
-		I18n:     messages,
-		Authz:    az,
-		Catalog:  catalog.New(db),
-		Plugins:  plugins,
-		Auth:     authn.New(db, time.Now, authn.Options{}),
-		Citizens: authn.NewCitizenLogin(db, time.Now, authn.CitizenLoginOptions{}),
-		Log:      log,
-		Metrics:  reg,
+		DB:           db,
+		Tenants:      tenants,
+		Portals:      tenancy.NewPortalCache(db, 30*time.Second),
+		Render:       renderer,
+		I18n:         messages,
+		Authz:        az,
+		Catalog:      catalog.New(db),
+		Dossiers:     dossier.New(db, files, time.Now),
+		Payments:     pay,
+		Appointments: appts,
+		Plugins:      plugins,
+		Auth:         authn.New(db, time.Now, authn.Options{}),
+		Citizens:     authn.NewCitizenLogin(db, time.Now, authn.CitizenLoginOptions{}),
+		Log:          log,
+		Metrics:      reg,
 	}), nil
 }

@@ -8,9 +8,13 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/sportello/sportello/core/appointment"
 	"github.com/sportello/sportello/core/authn"
 	"github.com/sportello/sportello/core/authz"
+	"github.com/sportello/sportello/core/booking"
 	"github.com/sportello/sportello/core/catalog"
+	"github.com/sportello/sportello/core/docsign"
+	"github.com/sportello/sportello/core/dossier"
 	"github.com/sportello/sportello/core/pluginhost"
 	"github.com/sportello/sportello/core/store"
 	"github.com/sportello/sportello/core/tenancy"
@@ -81,6 +85,57 @@ func errorStatus(err error) (int, string) {
 		return fiber.StatusForbidden, "error.forbidden"
 	case errors.Is(err, pluginhost.ErrConflict):
 		return fiber.StatusConflict, "error.conflict"
+	case errors.Is(err, dossier.ErrStale):
+		return fiber.StatusConflict, "dossier.error.stale"
+	case errors.Is(err, dossier.ErrNotFound):
+		return fiber.StatusNotFound, "dossier.error.not_found"
+	case errors.Is(err, dossier.ErrTooLarge):
+		return fiber.StatusRequestEntityTooLarge, "dossier.error.too_large"
+	case errors.Is(err, dossier.ErrFileType):
+		return fiber.StatusUnprocessableEntity, "dossier.error.file_type"
+	case errors.Is(err, dossier.ErrInvalid):
+		return fiber.StatusUnprocessableEntity, "error.invalid_input"
+	case errors.Is(err, docsign.ErrNotPDF):
+		return fiber.StatusUnprocessableEntity, "docsign.error.not_pdf"
+	case errors.Is(err, docsign.ErrTooLarge):
+		return fiber.StatusRequestEntityTooLarge, "docsign.error.too_large"
+	case errors.Is(err, docsign.ErrBadCertificate):
+		return fiber.StatusUnprocessableEntity, "docsign.error.bad_certificate"
+	case isPaymentError(err):
+		status, msgID, _ := paymentError(err)
+		return status, msgID
+	case errors.Is(err, appointment.ErrState):
+		return fiber.StatusConflict, appointment.MessageID(err)
+	case errors.Is(err, appointment.ErrKey):
+		return fiber.StatusUnauthorized, "appointments.error.key"
+	case errors.Is(err, appointment.ErrOtherOffice):
+		return fiber.StatusForbidden, "appointments.error.other_office"
+	case errors.Is(err, appointment.ErrLoginRequired):
+		return fiber.StatusUnauthorized, "error.login_required"
+	case errors.Is(err, appointment.ErrNotFound):
+		return fiber.StatusNotFound, "appointments.error.not_found"
+	case errors.Is(err, appointment.ErrInvalid):
+		return fiber.StatusUnprocessableEntity, "error.invalid_input"
+	case errors.Is(err, booking.ErrSlotTaken):
+		return fiber.StatusConflict, "booking.error.taken"
+	case errors.Is(err, booking.ErrCancelDeadline):
+		return fiber.StatusConflict, "booking.error.cancel_deadline"
+	case errors.Is(err, booking.ErrHoldExpired):
+		return fiber.StatusConflict, "booking.error.hold_expired"
+	case errors.Is(err, booking.ErrOutsideHours):
+		return fiber.StatusUnprocessableEntity, "booking.error.outside_hours"
+	case errors.Is(err, booking.ErrPast):
+		return fiber.StatusUnprocessableEntity, "booking.error.past"
+	case errors.Is(err, booking.ErrBeyondHorizon):
+		return fiber.StatusUnprocessableEntity, "booking.error.horizon"
+	case errors.Is(err, booking.ErrClosed):
+		return fiber.StatusUnprocessableEntity, "booking.error.closed"
+	case errors.Is(err, booking.ErrWrongState):
+		return fiber.StatusConflict, "error.conflict"
+	case errors.Is(err, booking.ErrNotFound):
+		return fiber.StatusNotFound, "error.not_found"
+	case errors.Is(err, booking.ErrInvalid):
+		return fiber.StatusUnprocessableEntity, "error.invalid_input"
 	case errors.Is(err, context.DeadlineExceeded):
 		return fiber.StatusServiceUnavailable, "error.unavailable"
 	}
@@ -104,13 +159,25 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	if status == fiber.StatusUnauthorized && !wantsJSON(c) && c.Method() == fiber.MethodGet {
 		return c.Redirect(s.loginURL(c), fiber.StatusSeeOther)
 	}
-	msg := s.i18n.T(rs.lang, msgID, nil)
+	msg := s.i18n.T(rs.lang, msgID, messageData(err, rs.lang))
 	if wantsJSON(c) {
 		return c.Status(status).JSON(fiber.Map{"error": msg, "code": strings.TrimPrefix(msgID, "error."), "status": status, "request_id": rs.requestID})
 	}
 	p := s.page(c, "error", s.i18n.T(rs.lang, "error.title", map[string]any{"Status": status}))
 	p.Data = web.ErrorData{Status: status, Message: msg}
 	return s.renderStatus(c, status, p)
+}
+
+// messageData fills the placeholders of an error's message when the error
+// carries them (a refused booking names the deadline or the first free day).
+func messageData(err error, lang string) map[string]any {
+	var d interface {
+		MessageData(lang string) map[string]any
+	}
+	if errors.As(err, &d) {
+		return d.MessageData(lang)
+	}
+	return nil
 }
 
 func wantsJSON(c *fiber.Ctx) bool {

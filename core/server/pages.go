@@ -215,19 +215,6 @@ func (s *Server) profile(c *fiber.Ctx) error {
 	return s.render(c, p)
 }
 
-func (s *Server) backoffice(c *fiber.Ctx) error {
-	rs := state(c)
-	p := s.page(c, "backoffice", s.i18n.T(rs.lang, "backoffice.title", nil))
-	if rs.session != nil && rs.session.Subject.UserID != 0 {
-		staff, err := s.staffProfile(c, rs.session.Subject.UserID)
-		if err != nil {
-			return err
-		}
-		p.Data = web.BackofficeData{Offices: staff.offices}
-	}
-	return s.render(c, p)
-}
-
 // Tenant admin: the tenant's own authorization rules.
 
 func (s *Server) policies(c *fiber.Ctx) error {

@@ -14,10 +14,13 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sportello/sportello/core/appointment"
 	"github.com/sportello/sportello/core/authn"
 	"github.com/sportello/sportello/core/authz"
 	"github.com/sportello/sportello/core/catalog"
+	"github.com/sportello/sportello/core/dossier"
 	"github.com/sportello/sportello/core/i18n"
+	"github.com/sportello/sportello/core/payments"
 	"github.com/sportello/sportello/core/pluginhost"
 	"github.com/sportello/sportello/core/store"
 	"github.com/sportello/sportello/core/tenancy"
@@ -37,6 +40,12 @@ type Config struct {
 	BodyLimit int
 	// Secret signs CSRF tokens; all instances of a deployment share it.
 	Secret []byte
+	// FilesDir keeps dossier attachments (dossier.FilesDir of the data
+	// folder); "" refuses uploads.
+	FilesDir string
+	// PaymentProvider is the provider new payment positions go to:
+	// "counter" (the default) or "local", the test provider.
+	PaymentProvider string
 }
 
 // Deps are the server's collaborators, built by the caller.
@@ -48,6 +57,12 @@ type Deps struct {
 	I18n    *i18n.Catalog
 	Authz   *authz.Authorizer
 	Catalog *catalog.Catalog
+	// Dossiers is every request's record: the back office and "my requests".
+	Dossiers *dossier.Store
+	// Payments runs payment positions; nil hides the payment pages.
+	Payments *payments.Service
+	// Appointments are the offices' appointments; nil hides their pages.
+	Appointments *appointment.Service
 	// Plugins runs the catalogue services; nil answers their actions 503.
 	Plugins  *pluginhost.Supervisor
 	Auth     *authn.Authenticator
@@ -72,7 +87,10 @@ type Server struct {
 // New builds the application and its routes.
 func New(cfg Config, d Deps) *Server {
 	if cfg.BodyLimit == 0 {
-		cfg.BodyLimit = 1 << 20
+		// A form may carry files of up to 10 MB each (dossier's limit): a
+		// body past this bound is a 413 page, one within it gets each
+		// refused file's reason beside its field, the form kept.
+		cfg.BodyLimit = 32 << 20
 	}
 	s := &Server{Deps: d, cfg: cfg, log: d.Log, i18n: d.I18n}
 	s.metrics = newHTTPMetrics(d.Metrics)
@@ -107,6 +125,7 @@ func (s *Server) routes() {
 		MaxAge: 365 * 24 * 3600,
 	}))
 
+	s.queueAPIRoutes(app) // keyed by an API key, not a session: before the session and CSRF checks
 	app.Use(s.resolveTenant, s.language, s.loadSession, s.csrf)
 
 	platform := app.Group("/platform")
@@ -139,6 +158,10 @@ func (s *Server) tenantRoutes(r fiber.Router) {
 	r.Post("/admin/policies/:id/delete", s.requireTenant, s.require("admin/policies", "write"), s.removePolicy)
 	s.catalogRoutes(r)
 	s.serviceRoutes(r)
+	s.backofficeRoutes(r)
+	s.myRequestsRoutes(r)
+	s.paymentRoutes(r)
+	s.appointmentRoutes(r)
 }
 
 // Serve serves on ln until ctx ends, then stops accepting connections and

@@ -18,8 +18,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/core/appointment"
 	"github.com/sportello/sportello/core/authn"
 	"github.com/sportello/sportello/core/authn/devidp"
+	"github.com/sportello/sportello/core/booking"
 	"github.com/sportello/sportello/core/server"
 	"github.com/sportello/sportello/core/store/pgtest"
 	"github.com/sportello/sportello/core/tenancy"
@@ -53,6 +55,9 @@ func newSite(t *testing.T) *site {
 		if _, err := tenancy.Apply(ctx, db.App, authn.Argon2{}, m); err != nil {
 			t.Fatal(err)
 		}
+		if err := appointment.Apply(ctx, db.App, booking.New(db.App, nil), m); err != nil {
+			t.Fatal(err)
+		}
 	}
 	idpLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -67,7 +72,8 @@ func newSite(t *testing.T) *site {
 	idpSrv.Start()
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := server.Assemble(ctx, db.App, server.Config{BaseDomain: "sportello.test", DevIssuer: issuer, BodyLimit: 64 << 10}, log, nil)
+	srv, err := server.Assemble(ctx, db.App, server.Config{BaseDomain: "sportello.test", DevIssuer: issuer, BodyLimit: 64 << 10, PaymentProvider: "local",
+		FilesDir: t.TempDir()}, log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,7 +88,8 @@ func (s *Server) servicePageData(c *fiber.Ctx, rec *catalog.Record, actionID str
 		Conditions: t.GetConditions(), Contacts: t.GetContacts()}
 	kind := actorKind(rs)
 	for _, a := range m.GetActions() {
-		if a.GetAudience() == "staff" && kind != "staff" {
+		// Actions on one dossier are offered on the dossier's page.
+		if a.GetAudience() == "staff" && kind != "staff" || a.GetScope() == sdk.ScopeDossier {
 			continue
 		}
 		sa := web.ServiceAction{ID: a.GetId(), Label: textIn(a.GetLabel(), rs.lang),
@@ -110,6 +111,8 @@ func (s *Server) servicePageData(c *fiber.Ctx, rec *catalog.Record, actionID str
 				values, sa.Errors = posted, errs
 			}
 			sa.Fields = f.Fields(rs.lang, values, sa.Errors)
+			sa.Multipart = len(f.FileFields()) > 0
+			markUploads(c, sa.Fields)
 		}
 		d.Actions = append(d.Actions, sa)
 	}
@@ -151,7 +154,7 @@ func (s *Server) serviceAction(c *fiber.Ctx) error {
 	}
 	var action *pb.Action
 	for _, a := range rec.Manifest.GetActions() {
-		if a.GetId() == c.Params("action") {
+		if a.GetId() == c.Params("action") && a.GetScope() != sdk.ScopeDossier {
 			action = a
 		}
 	}
@@ -172,19 +175,19 @@ func (s *Server) serviceAction(c *fiber.Ctx) error {
 		}
 	}
 	doc := map[string]any{}
+	var files []*pb.FileRef
 	if form := formOf(rec.Manifest, action.GetFormId()); form != nil {
 		f, err := forms.Parse(form.GetSchemaJson())
 		if err != nil {
 			return err
 		}
-		values, err := postedValues(c)
+		sub, err := s.submitForm(c, f, s.dossierActor(c))
 		if err != nil {
 			return err
 		}
-		var errs web.FieldErrors
-		doc, errs = f.Submit(values, rs.lang)
-		if len(errs) > 0 {
-			return s.renderServiceResult(c, fiber.StatusUnprocessableEntity, rec, action.GetId(), doc, errs, nil, "")
+		doc, files = sub.doc, sub.files
+		if len(sub.errs) > 0 {
+			return s.renderServiceResult(c, fiber.StatusUnprocessableEntity, rec, action.GetId(), doc, sub.errs, nil, "")
 		}
 	}
 	valuesJSON, err := json.Marshal(doc)
@@ -192,7 +195,8 @@ func (s *Server) serviceAction(c *fiber.Ctx) error {
 		return err
 	}
 	req := pluginhost.Request{TenantID: rs.tenant.ID, TenantSlug: rs.tenant.Slug, Lang: rs.lang, RequestID: rs.requestID,
-		Actor: pluginhost.Actor{Actor: hostapi.Actor{Kind: kind}}, Action: action.GetId(), Values: valuesJSON, Config: ts.Config}
+		Actor: pluginhost.Actor{Actor: hostapi.Actor{Kind: kind}}, Action: action.GetId(), Values: valuesJSON, Config: ts.Config,
+		Files: files}
 	if rs.session != nil {
 		if kind == "staff" {
 			req.Actor.ID = rs.session.Subject.UserID
