@@ -298,4 +298,3 @@ func (s *Server) queueCSV(c *fiber.Ctx, q *queueQuery) error {
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	return c.Send(buf.Bytes())
 }
-

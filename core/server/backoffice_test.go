@@ -21,15 +21,34 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/core/catalog"
+	"github.com/sportello/sportello/core/docsign"
 	"github.com/sportello/sportello/core/dossier"
+	"github.com/sportello/sportello/core/hostapi"
 	"github.com/sportello/sportello/core/pluginhost"
 	"github.com/sportello/sportello/core/server"
 )
 
 // withDesk restarts the site's HTTP server with a supervisor running the
-// back office's test plugin (testdata/desk), registered in the catalogue
-// and published in lugano and venezia, and with a folder for attachments.
+// back office's test plugin (testdata/desk), published in lugano and
+// venezia, and with a folder for attachments.
 func withDesk(t *testing.T, s *site) {
+	t.Helper()
+	withPlugins(t, s, testPlugin{ID: "desk", Pkg: "./testdata/desk", Publish: map[string]string{"lugano": "{}", "venezia": "{}"}})
+}
+
+// testPlugin is a plugin an end-to-end test runs as a real process: built
+// from Pkg (relative to core/server: "./testdata/desk",
+// "../../plugins/scrutineer"), registered in the catalogue and published
+// in each town of Publish with that configuration (JSON).
+type testPlugin struct {
+	ID, Pkg string
+	Publish map[string]string
+}
+
+// withPlugins restarts the site's HTTP server as `sportello serve` runs:
+// a supervisor running the plugins, the Host API issuing signed documents
+// into the attachments folder, the local payment provider.
+func withPlugins(t *testing.T, s *site, plugins ...testPlugin) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -37,19 +56,28 @@ func withDesk(t *testing.T, s *site) {
 	if root := os.Getenv("GOROOT"); root != "" {
 		goBin = filepath.Join(root, "bin", "go")
 	}
-	if out, err := exec.Command(goBin, "build", "-o", filepath.Join(dir, "desk"), "./testdata/desk").CombinedOutput(); err != nil {
-		t.Fatalf("build the desk plugin: %v\n%s", err, out)
+	for _, p := range plugins {
+		if out, err := exec.Command(goBin, "build", "-o", filepath.Join(dir, p.ID), p.Pkg).CombinedOutput(); err != nil {
+			t.Fatalf("build the %s plugin: %v\n%s", p.ID, err, out)
+		}
+		if _, err := catalog.New(s.db.App).Register(ctx, dir, p.ID); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, err := catalog.New(s.db.App).Register(ctx, dir, "desk"); err != nil {
+	filesDir := t.TempDir()
+	files, err := dossier.NewFiles(filesDir, 0)
+	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sup, err := pluginhost.Launch(ctx, s.db.App, pluginhost.Options{Dir: dir, Log: log})
+	sup, err := pluginhost.Launch(ctx, s.db.App, pluginhost.Options{Dir: dir, Log: log,
+		HostAPI: []hostapi.Option{hostapi.WithDocuments(files, docsign.New(s.db.App, nil))}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.stop()
-	srv, err := server.Assemble(ctx, s.db.App, server.Config{BaseDomain: "sportello.test", DevIssuer: s.idp, FilesDir: t.TempDir()}, log, sup)
+	srv, err := server.Assemble(ctx, s.db.App, server.Config{BaseDomain: "sportello.test", DevIssuer: s.idp, FilesDir: filesDir,
+		PaymentProvider: "local"}, log, sup)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,9 +90,11 @@ func withDesk(t *testing.T, s *site) {
 	go func() { _ = srv.Serve(sctx, ln, 5*time.Second); close(done) }()
 	s.srv = srv
 	s.stop = func() { cancel(); <-done; sup.Stop() }
-	for _, slug := range []string{"lugano", "venezia"} {
-		if err := publishDirect(ctx, s, mustTenant(t, s, slug).ID, "desk", "{}"); err != nil {
-			t.Fatal(err)
+	for _, p := range plugins {
+		for slug, config := range p.Publish {
+			if err := publishDirect(ctx, s, mustTenant(t, s, slug).ID, p.ID, config); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }

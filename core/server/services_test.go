@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -12,14 +11,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/sportello/sportello/core/authn"
 	"github.com/sportello/sportello/core/catalog"
 	"github.com/sportello/sportello/core/pluginhost"
-	"github.com/sportello/sportello/core/server"
 )
 
 // buildPlugin compiles plugins/<id> into dir, as `make build` would.
@@ -35,44 +32,13 @@ func buildPlugin(t *testing.T, dir, id string) {
 	}
 }
 
-// withPlugins restarts the site's HTTP server with a supervisor running
-// the real example plugin, registered in the catalogue.
-func withPlugins(t *testing.T, s *site) {
-	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	buildPlugin(t, dir, "example")
-	if _, err := catalog.New(s.db.App).Register(ctx, dir, "example"); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sup, err := pluginhost.Launch(ctx, s.db.App, pluginhost.Options{Dir: dir, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.stop()
-	srv, err := server.Assemble(ctx, s.db.App, server.Config{BaseDomain: "sportello.test", DevIssuer: s.idp}, log, sup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", strings.TrimPrefix(s.url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { _ = srv.Serve(sctx, ln, 5*time.Second); close(done) }()
-	s.srv = srv
-	s.stop = func() { cancel(); <-done; sup.Stop() }
-}
-
 // A town asks for a catalogue service, the platform approves it, the town
 // configures and publishes it, and a citizen uses it: the form is checked
 // by the host, handled by the real plugin process, and a dossier is filed
 // in that town alone.
 func TestServiceFromRequestToCitizen(t *testing.T) {
 	s := newSite(t)
-	withPlugins(t, s)
+	withPlugins(t, s, testPlugin{ID: "example", Pkg: "../../plugins/example"})
 	ctx := context.Background()
 	admin := s.browser()
 	base := s.url + "/t/trezzo-sull-adda"
