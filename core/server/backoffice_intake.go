@@ -46,7 +46,7 @@ type intakeChoice struct {
 }
 
 // intakeChoices are the service-page actions with a form of the services
-// the town publishes, that a citizen (or staff) may take.
+// the town publishes that a citizen takes.
 func (s *Server) intakeChoices(c *fiber.Ctx, dk *desk) (map[string]intakeChoice, []web.Option, error) {
 	rs := state(c)
 	mine, err := s.Catalog.TenantServices(c.UserContext(), rs.tenant.ID)
@@ -62,7 +62,9 @@ func (s *Server) intakeChoices(c *fiber.Ctx, dk *desk) (map[string]intakeChoice,
 		}
 		var acts []*pb.Action
 		for _, a := range rec.Manifest.GetActions() {
-			if a.GetScope() == sdk.ScopeDossier || a.GetFormId() == "" || !allowed(a.GetAudience(), "staff") || a.GetAudience() == "anonymous" {
+			// A citizen's request, entered for them: the staff's own
+			// tools (an export, a register) are no intake.
+			if a.GetScope() == sdk.ScopeDossier || a.GetFormId() == "" || a.GetAudience() != "citizen" {
 				continue
 			}
 			acts = append(acts, a)

@@ -660,7 +660,11 @@ func TestPhoneRequestsAndDrafts(t *testing.T) {
 	op := s.staff("lugano", "sportello@lugano.example", "demo-lugano")
 	newURL := s.url + "/t/lugano/backoffice/new"
 
-	expect(t, op.get(newURL), 200, "Richiesta generica", "Sportello di prova", `name="_channel"`)
+	r := op.get(newURL)
+	expect(t, r, 200, "Richiesta generica", "Sportello di prova", `name="_channel"`)
+	if strings.Contains(r.body, "Conta le domande") {
+		t.Error("the intake offers a staff tool (desk/tally) as a citizen's request")
+	}
 	t.Run("the person must be named; nothing typed is lost", func(t *testing.T) {
 		r := op.form(newURL, newURL, url.Values{"_channel": {"phone"}, "_title": {"Buca in via Roma"}, "_description": {"Profonda."},
 			"_email": {"non-valida"}})
