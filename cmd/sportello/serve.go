@@ -16,6 +16,7 @@ import (
 
 	"github.com/sportello/sportello/core/authn"
 	"github.com/sportello/sportello/core/authn/devidp"
+	"github.com/sportello/sportello/core/booking"
 	"github.com/sportello/sportello/core/catalog"
 	"github.com/sportello/sportello/core/docsign"
 	"github.com/sportello/sportello/core/dossier"
@@ -118,6 +119,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	go srv.Tenants.Listen(ctx, log, time.Minute)
 	go purgeLoop(ctx, srv.Auth, log)
 	go srv.Payments.Run(ctx, 5*time.Second)
+	go expireLoop(ctx, booking.New(db, nil), log)
 	mailView, stopMail, err := startMail(ctx, db, *demo, log)
 	if err != nil {
 		return err
@@ -145,6 +147,26 @@ func purgeLoop(ctx context.Context, auth *authn.Authenticator, log *slog.Logger)
 		case <-t.C:
 			if _, err := auth.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
 				log.Warn("purge expired sessions", "err", err)
+			}
+		}
+	}
+}
+
+// expireLoop marks the holds that ran out as expired. A new booking
+// already takes an expired hold's slot; this keeps the lists staff and
+// citizens see true between bookings.
+func expireLoop(ctx context.Context, engine *booking.Engine, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := engine.ExpireAll(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("expire booking holds", "err", err)
+			} else if n > 0 {
+				log.Info("booking holds expired", "count", n)
 			}
 		}
 	}
