@@ -432,6 +432,13 @@ func TestBackofficeWorksADossier(t *testing.T) {
 		CitizenID: mario})
 	op := s.staff("lugano", "sportello@lugano.example", "demo-lugano")
 	page := dossierURL(s, "lugano", d.ID)
+	t.Run("the back office leads to the appointments, the citizen's menu to the payments", func(t *testing.T) {
+		expect(t, op.get(s.url+"/t/lugano/backoffice"), 200, `href="/t/lugano/backoffice/appointments"`)
+		expect(t, op.get(s.url+"/t/lugano/backoffice/appointments"), 200)
+		citizen := s.citizen("lugano", "mario.rossi")
+		expect(t, citizen.get(s.url+"/t/lugano/"), 200, `href="/t/lugano/payments"`, `href="/t/lugano/requests"`)
+		expect(t, citizen.get(s.url+"/t/lugano/payments"), 200)
+	})
 	marco := userID(t, s, "lugano", "sportello@lugano.example")
 	chiara := userID(t, s, "lugano", "admin@lugano.example")
 
