@@ -35,41 +35,7 @@ func (s *Store) ListQueue(ctx context.Context, tenantID int64, offices []int64, 
 	}
 	where += " AND (d.office_id = ANY(?) OR d.office_id IS NULL)"
 	args = append(args, pgdialect.Array(offices))
-	limit := f.Limit
-	switch {
-	case limit < 0:
-		return nil, fieldErr("limit", "invalid")
-	case limit == 0:
-		limit = DefaultLimit
-	case limit > MaxLimit:
-		limit = MaxLimit
-	}
-	page := &Page{}
-	err = s.db.InTenant(ctx, tenantID, func(ctx context.Context, tx bun.Tx) error {
-		rows, err := tx.QueryContext(ctx, selectList+"WHERE "+where+" ORDER BY d.created_at DESC, d.id DESC LIMIT ?",
-			append(args, limit+1)...)
-		if err != nil {
-			return fmt.Errorf("list queue: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			d, err := scanDossier(rows)
-			if err != nil {
-				return fmt.Errorf("list queue: %w", err)
-			}
-			page.Dossiers = append(page.Dossiers, *d)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(page.Dossiers) > limit {
-		page.Dossiers = page.Dossiers[:limit]
-		last := page.Dossiers[limit-1]
-		page.Next = encodeCursor(last.CreatedAt, last.ID)
-	}
-	return page, nil
+	return s.page(ctx, tenantID, "list queue", where, args, f.Limit)
 }
 
 // CitizenByFiscalCode is the id of the tenant's citizen account with that

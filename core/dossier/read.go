@@ -156,7 +156,12 @@ func (s *Store) list(ctx context.Context, tenantID int64, f Filter, citizenView 
 	if citizenView {
 		where += " AND d.status <> 'draft'"
 	}
-	limit := f.Limit
+	return s.page(ctx, tenantID, "list dossiers", where, args, f.Limit)
+}
+
+// page runs the list query under where, newest first, one page of limit
+// (0: DefaultLimit; at most MaxLimit) and the cursor of the next.
+func (s *Store) page(ctx context.Context, tenantID int64, what, where string, args []any, limit int) (*Page, error) {
 	switch {
 	case limit < 0:
 		return nil, fieldErr("limit", "invalid")
@@ -166,18 +171,18 @@ func (s *Store) list(ctx context.Context, tenantID int64, f Filter, citizenView 
 		limit = MaxLimit
 	}
 	page := &Page{}
-	err = s.db.InTenant(ctx, tenantID, func(ctx context.Context, tx bun.Tx) error {
+	err := s.db.InTenant(ctx, tenantID, func(ctx context.Context, tx bun.Tx) error {
 		// One more than asked tells whether there is a next page.
 		rows, err := tx.QueryContext(ctx, selectList+"WHERE "+where+" ORDER BY d.created_at DESC, d.id DESC LIMIT ?",
 			append(args, limit+1)...)
 		if err != nil {
-			return fmt.Errorf("list dossiers: %w", err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		defer rows.Close()
 		for rows.Next() {
 			d, err := scanDossier(rows)
 			if err != nil {
-				return fmt.Errorf("list dossiers: %w", err)
+				return fmt.Errorf("%s: %w", what, err)
 			}
 			page.Dossiers = append(page.Dossiers, *d)
 		}
