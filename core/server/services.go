@@ -145,7 +145,9 @@ func (s *Server) servicePage(c *fiber.Ctx) error {
 // serviceAction validates a posted form against its schema, hands it to
 // the plugin, and shows the outcome. A form that does not validate never
 // reaches the plugin; a plugin that is down answers 503 and nothing is lost
-// of what the person typed (the form comes back filled).
+// of what the person typed (the form comes back filled). A plugin's file
+// (an export, a register) is sent as a download; an API client gets JSON
+// instead: the message, the dossier number and the plugin's data.
 func (s *Server) serviceAction(c *fiber.Ctx) error {
 	rs := state(c)
 	rec, ts, err := s.publishedService(c)
@@ -163,7 +165,12 @@ func (s *Server) serviceAction(c *fiber.Ctx) error {
 	}
 	kind := actorKind(rs)
 	if !allowed(action.GetAudience(), kind) {
-		return errLoginRequired
+		// Logging in helps only who is not logged in: a citizen taking a
+		// staff action is refused.
+		if kind == "anonymous" {
+			return errLoginRequired
+		}
+		return errForbidden
 	}
 	if kind != "anonymous" {
 		ok, err := s.Authz.Enforce(c.UserContext(), rs.tenant.ID, rs.subject, "services/"+rec.ID, "write")
@@ -230,6 +237,20 @@ func (s *Server) serviceAction(c *fiber.Ctx) error {
 	case sdk.OutcomeRefused:
 		return s.renderServiceResult(c, fiber.StatusConflict, rec, action.GetId(), doc, nil, nil, res.GetMessage())
 	}
+	if wantsJSON(c) {
+		out := fiber.Map{"message": res.GetMessage(), "dossier_number": res.GetDossierNumber()}
+		if data := res.GetDataJson(); len(data) > 0 {
+			if !json.Valid(data) {
+				return fmt.Errorf("%s/%s: the plugin's data is not JSON: %w", rec.ID, action.GetId(), pluginhost.ErrFailed)
+			}
+			out["data"] = json.RawMessage(data)
+		}
+		return c.JSON(out)
+	}
+	// A download (a list, a register) is the answer itself, not a page.
+	if f := res.GetFile(); f != nil {
+		return sendFile(c, f)
+	}
 	return s.renderServiceResult(c, fiber.StatusOK, rec, "", nil, nil,
 		&web.ServiceResult{Message: res.GetMessage(), DossierNumber: res.GetDossierNumber()}, "")
 }
@@ -251,6 +272,18 @@ func fieldName(pointer string) string {
 
 func (s *Server) renderServiceResult(c *fiber.Ctx, status int, rec *catalog.Record, actionID string, posted map[string]any,
 	errs web.FieldErrors, result *web.ServiceResult, refusal string) error {
+	if wantsJSON(c) && status >= 400 {
+		// As the other forms answer an API client: the reason, and each
+		// field's beside its name.
+		msg := refusal
+		if msg == "" {
+			msg = errs[""]
+		}
+		if msg == "" {
+			msg = s.i18n.T(state(c).lang, "error.invalid_input", nil)
+		}
+		return c.Status(status).JSON(fiber.Map{"error": msg, "fields": orEmptyMap(errs), "status": status})
+	}
 	d, err := s.servicePageData(c, rec, actionID, posted, errs)
 	if err != nil {
 		return err
@@ -266,4 +299,11 @@ func (s *Server) dispatch(c *fiber.Ctx, pluginID string, req pluginhost.Request)
 		return nil, fmt.Errorf("no plugin host: %w", pluginhost.ErrUnavailable)
 	}
 	return s.Plugins.Dispatch(c.UserContext(), pluginID, req)
+}
+
+func orEmptyMap(m web.FieldErrors) web.FieldErrors {
+	if m == nil {
+		return web.FieldErrors{}
+	}
+	return m
 }
