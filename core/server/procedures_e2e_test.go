@@ -275,7 +275,7 @@ func procScrutineer(t *testing.T, s *site) {
 			t.Fatalf("Content-Disposition %q", cd)
 		}
 		rows := procCSV(t, r)
-		wantHeader := []string{"Pratica", "Data della disponibilità", "Tornata", "Ruolo", "Stato", "Cognome e nome", "Data di nascita",
+		wantHeader := []string{"Pratica", "Data della disponibilità", "Tornata", "Ruolo", "Stato", "Nome e cognome", "Data di nascita",
 			"Sezione elettorale", "Telefono", "Esperienza al seggio"}
 		if !slices.Equal(rows[0], wantHeader) {
 			t.Fatalf("header %q", rows[0])
@@ -300,7 +300,7 @@ func procScrutineer(t *testing.T, s *site) {
 			Message string          `json:"message"`
 			Data    json.RawMessage `json:"data"`
 		}
-		if err := json.Unmarshal([]byte(r.body), &body); err != nil || !strings.HasPrefix(body.Message, "Elenco pronto: 1 ") || body.Data != nil {
+		if err := json.Unmarshal([]byte(r.body), &body); err != nil || body.Message != "Elenco pronto: una persona." || body.Data != nil {
 			t.Fatalf("JSON export: %s (%v)", r.body, err)
 		}
 		// Citizens cannot export; the form is refused without reaching the plugin.

@@ -76,9 +76,13 @@ func (s *service) export(ctx context.Context, req *sdk.Request, cfg config) (*sd
 		map[string]any{"role": form.Role, "include": form.Include, "rows": len(rows)}); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
+	done := msg.Get(lang, "export.done", len(rows))
+	if len(rows) == 1 {
+		done = msg.Get(lang, "export.done.one")
+	}
 	return &sdk.Response{
 		Outcome: sdk.OutcomeOK,
-		Message: msg.Get(lang, "export.done", len(rows)),
+		Message: done,
 		File: &sdk.Download{
 			Name:        msg.Get(lang, "export.file."+form.Role) + "-" + roundID + ".csv",
 			ContentType: "text/csv; charset=utf-8",

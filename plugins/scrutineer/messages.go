@@ -152,6 +152,11 @@ var msg = sdk.Messages{
 		"de": "Es ist kein Wahlgang eingerichtet: Geben Sie die Kennung des Wahlgangs an.",
 		"en": "No round is configured: give the code of the round to export.",
 	},
+	"export.done.one": {
+		"it": "Elenco pronto: una persona.",
+		"de": "Liste bereit: eine Person.",
+		"en": "List ready: one person.",
+	},
 	"export.done": {
 		"it": "Elenco pronto: %d persone.",
 		"de": "Liste bereit: %d Personen.",
@@ -165,7 +170,7 @@ var msg = sdk.Messages{
 	"col.round":      {"it": "Tornata", "de": "Wahlgang", "en": "Round"},
 	"col.role":       {"it": "Ruolo", "de": "Funktion", "en": "Role"},
 	"col.status":     {"it": "Stato", "de": "Status", "en": "Status"},
-	"col.name":       {"it": "Cognome e nome", "de": "Name", "en": "Name"},
+	"col.name":       {"it": "Nome e cognome", "de": "Name", "en": "Name"},
 	"col.birth_date": {"it": "Data di nascita", "de": "Geburtsdatum", "en": "Date of birth"},
 	"col.section":    {"it": "Sezione elettorale", "de": "Wahlsektion", "en": "Polling section"},
 	"col.phone":      {"it": "Telefono", "de": "Telefon", "en": "Phone"},

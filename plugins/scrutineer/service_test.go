@@ -472,7 +472,7 @@ func TestExport(t *testing.T) {
 		status string   // of the first row
 	}{
 		{name: "approved scrutineers", values: map[string]any{"round": referendum, "role": "scrutineer"}, lang: "it",
-			file: "scrutatori-2026-06-referendum.csv", header: "Pratica;Data della disponibilità;Tornata;Ruolo;Stato;Cognome e nome",
+			file: "scrutatori-2026-06-referendum.csv", header: "Pratica;Data della disponibilità;Tornata;Ruolo;Stato;Nome e cognome",
 			names: []string{"Anna Bianchi", `'=HYPERLINK("http://evil.example","x")`}, status: "accolta"},
 		{name: "scrutineers not rejected", values: map[string]any{"round": referendum, "role": "scrutineer", "include": "open"},
 			lang: "it", file: "scrutatori-2026-06-referendum.csv",
