@@ -273,6 +273,28 @@ func (s *Server) setDossierStatus(ctx context.Context, c Call, r *pb.SetDossierS
 	return toPB(d), nil
 }
 
+// setDossierDue moves a dossier's deadline; the history keeps both.
+func (s *Server) setDossierDue(ctx context.Context, c Call, r *pb.SetDossierDueRequest) (*pb.Dossier, error) {
+	if c.Actor.Kind != ActorStaff {
+		return nil, denied("only staff move a dossier's deadline")
+	}
+	var due time.Time
+	if u := r.GetDueUnix(); u != 0 {
+		due = time.Unix(u, 0)
+		if due.Year() < 2000 || due.Year() > 9999 {
+			return nil, invalid("due_unix %d: not a date between the years 2000 and 9999", u)
+		}
+	}
+	if _, err := s.visible(ctx, c, r.GetId()); err != nil {
+		return nil, err
+	}
+	d, err := s.dossiers.SetDue(ctx, c.TenantID, r.GetId(), dossier.AnyVersion, c.dossierActor(), due)
+	if err != nil {
+		return nil, dossierErr(err)
+	}
+	return toPB(d), nil
+}
+
 // addDossierMessage writes a public reply (staff: the citizen is
 // notified; a citizen: their follow-up) or an internal note (staff only).
 func (s *Server) addDossierMessage(ctx context.Context, c Call, r *pb.AddDossierMessageRequest) (*pb.DossierMessage, error) {

@@ -104,6 +104,10 @@ type Server struct {
 	log      *slog.Logger
 	timeout  time.Duration
 
+	// bookingNow is the booking engine's clock, for what the Host API
+	// reads of bookings itself (a hold that has run out).
+	bookingNow func() time.Time
+
 	mu    sync.Mutex
 	calls map[[sha256.Size]byte]*binding
 }
@@ -121,7 +125,7 @@ func New(db *store.DB, log *slog.Logger, opts ...Option) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{db: db, dossiers: dossier.New(db, nil, time.Now), bookings: booking.New(db, time.Now), log: log,
+	s := &Server{db: db, dossiers: dossier.New(db, nil, time.Now), bookings: booking.New(db, time.Now), bookingNow: time.Now, log: log,
 		timeout: DefaultCallTimeout, calls: map[[sha256.Size]byte]*binding{}}
 	for _, o := range opts {
 		o(s)
@@ -274,6 +278,10 @@ func (v *view) ListDossiers(ctx context.Context, r *pb.ListDossiersRequest) (*pb
 }
 func (v *view) SetDossierStatus(ctx context.Context, r *pb.SetDossierStatusRequest) (*pb.Dossier, error) {
 	return serve(ctx, v.s, v.plugin, r, v.s.setDossierStatus)
+}
+
+func (v *view) SetDossierDue(ctx context.Context, r *pb.SetDossierDueRequest) (*pb.Dossier, error) {
+	return serve(ctx, v.s, v.plugin, r, v.s.setDossierDue)
 }
 func (v *view) AddDossierMessage(ctx context.Context, r *pb.AddDossierMessageRequest) (*pb.DossierMessage, error) {
 	return serve(ctx, v.s, v.plugin, r, v.s.addDossierMessage)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
 	"github.com/sportello/sportello/core/dossier"
@@ -230,4 +231,57 @@ func TestDraftsHiddenFromCitizens(t *testing.T) {
 	}
 	_, err = opAPI.SetDossierStatus(opCtx, &pb.SetDossierStatusRequest{Id: d.ID, Status: "closed"})
 	wantCode(t, "SetDossierStatus on a draft", err, codes.InvalidArgument)
+}
+
+// A plugin moves a dossier's deadline when the law suspends the term:
+// staff only, on its own service's dossiers in its tenant, recorded in the
+// history; a date out of range changes nothing.
+func TestSetDossierDue(t *testing.T) {
+	e := newEnv(t)
+	tid, other := e.tenant("alpha"), e.tenant("beta")
+	op := e.user(tid, "op@alpha.example")
+	ctx, api := e.as("recordsaccess", tid, staff(op))
+	due := time.Date(2026, 9, 30, 21, 59, 59, 0, time.UTC)
+	d := must(api.CreateDossier(ctx, &pb.CreateDossierRequest{Title: "Accesso generalizzato", DueUnix: due.Unix()}))(t)
+
+	later := due.AddDate(0, 0, 10)
+	moved := must(api.SetDossierDue(ctx, &pb.SetDossierDueRequest{Id: d.Id, DueUnix: later.Unix()}))(t)
+	if moved.DueUnix != later.Unix() || moved.Version != d.Version+1 {
+		t.Fatalf("moved: due %d (want %d), version %d", moved.DueUnix, later.Unix(), moved.Version)
+	}
+	var entries int
+	if err := e.db.Owner.NewRaw("SELECT count(*) FROM dossier_events WHERE tenant_id = ? AND dossier_id = ? AND kind = ?",
+		tid, d.Id, string(dossier.EntryDue)).Scan(context.Background(), &entries); err != nil || entries != 1 {
+		t.Fatalf("history entries for the deadline: %d, %v", entries, err)
+	}
+
+	citizenCtx, citizenAPI := e.as("recordsaccess", tid, citizen(e.citizen(tid, "mario", "mario@alpha.example")))
+	otherCtx, otherAPI := e.as("cemetery", tid, staff(op))
+	betaCtx, betaAPI := e.as("recordsaccess", other, staff(e.user(other, "op@beta.example")))
+	for _, c := range []struct {
+		name string
+		ctx  context.Context
+		call func(context.Context, *pb.SetDossierDueRequest, ...grpc.CallOption) (*pb.Dossier, error)
+		req  *pb.SetDossierDueRequest
+		want codes.Code
+	}{
+		{"a citizen", citizenCtx, citizenAPI.SetDossierDue, &pb.SetDossierDueRequest{Id: d.Id, DueUnix: due.Unix()}, codes.PermissionDenied},
+		{"another service", otherCtx, otherAPI.SetDossierDue, &pb.SetDossierDueRequest{Id: d.Id, DueUnix: due.Unix()}, codes.NotFound},
+		{"another tenant", betaCtx, betaAPI.SetDossierDue, &pb.SetDossierDueRequest{Id: d.Id, DueUnix: due.Unix()}, codes.NotFound},
+		{"the year 1900", ctx, api.SetDossierDue, &pb.SetDossierDueRequest{Id: d.Id, DueUnix: -2208988800}, codes.InvalidArgument},
+		{"no such dossier", ctx, api.SetDossierDue, &pb.SetDossierDueRequest{Id: 424242, DueUnix: due.Unix()}, codes.NotFound},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := c.call(c.ctx, c.req)
+			wantCode(t, c.name, err, c.want)
+		})
+	}
+	got := must(api.GetDossier(ctx, &pb.GetDossierRequest{Id: d.Id}))(t)
+	if got.DueUnix != later.Unix() {
+		t.Fatalf("after the refused calls the deadline is %d, want %d", got.DueUnix, later.Unix())
+	}
+	cleared := must(api.SetDossierDue(ctx, &pb.SetDossierDueRequest{Id: d.Id}))(t)
+	if cleared.DueUnix != 0 {
+		t.Fatalf("due 0 left %d", cleared.DueUnix)
+	}
 }

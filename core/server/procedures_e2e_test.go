@@ -449,8 +449,14 @@ func procRecordsAccess(t *testing.T, s *site) {
 			"note": {"PEC ai due controinteressati."}})
 		suspendedTo := generalised.d.DueAt.AddDate(0, 0, 10)
 		expect(t, r, 200, "decisione entro "+procOn(suspendedTo))
+		if due := procDossier(t, s, slug, generalised.number).DueAt; !due.Equal(suspendedTo) {
+			t.Errorf("the generalised request's deadline in the queue is %s, want %s", due, suspendedTo)
+		}
 		r = procAction(op, page(documentary), "notify_counterparties", url.Values{"sent_on": {today}, "count": {"1"}})
 		expect(t, r, 200, "decisione entro "+procOn(documentary.d.DueAt))
+		if due := procDossier(t, s, slug, documentary.number).DueAt; !due.Equal(documentary.d.DueAt) {
+			t.Errorf("the documentary request's deadline moved to %s", due)
+		}
 		expect(t, procAction(op, page(documentary), "notify_counterparties", url.Values{"sent_on": {procDate(procDay(1))}, "count": {"1"}}),
 			409, "sono già stati informati")
 	})

@@ -97,6 +97,12 @@ func (s *service) notifyCounterparties(ctx context.Context, req *sdk.Request) (*
 	if err := req.Host.PutSetting(ctx, caseKey(d.GetId()), cs); err != nil {
 		return nil, fmt.Errorf("record the notice on %s: %w", d.GetNumber(), err)
 	}
+	if cs.LatestDue != 0 {
+		// The office's queue sorts and warns by the dossier's deadline.
+		if _, err := req.Host.SetDossierDue(ctx, d.GetId(), time.Unix(cs.LatestDue, 0)); err != nil {
+			return nil, fmt.Errorf("move the deadline of %s: %w", d.GetNumber(), err)
+		}
+	}
 	if err := req.Host.Audit(ctx, "recordsaccess.counterparties", "dossier:"+d.GetNumber(),
 		map[string]any{"count": form.Count, "sent_on": cs.SentOn, "received_on": cs.ReceivedOn}); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)

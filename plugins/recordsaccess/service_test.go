@@ -409,6 +409,16 @@ func (f *fixture) status(kind string) string {
 	return ""
 }
 
+// due is the deadline the dossier of kind has in the host.
+func (f *fixture) due(kind string) int64 {
+	for _, d := range f.h.Tenant(1).Dossiers {
+		if d.GetId() == f.ids[kind] {
+			return d.GetDueUnix()
+		}
+	}
+	return 0
+}
+
 func TestCounterparties(t *testing.T) {
 	f := newFixture(t, "it")
 	f.at("2026-03-12 11:00")
@@ -433,6 +443,10 @@ func TestCounterparties(t *testing.T) {
 	if err != nil || cs.Counterparties != 2 || cs.OppositionEnds != "2026-03-21" || cs.LatestDue != endOf("2026-04-12").Unix() {
 		t.Errorf("case %+v, %v", cs, err)
 	}
+	if due := f.due("generalised"); due != endOf("2026-04-12").Unix() {
+		t.Errorf("the dossier's deadline is %s, want the suspended one", time.Unix(due, 0))
+	}
+	documentaryDue := f.due("documentary")
 
 	// Documentary access: they may object, the deadline runs on.
 	res = f.staff(t, "notify_counterparties", "documentary", map[string]any{"sent_on": "2026-03-11", "count": 1})
@@ -446,6 +460,9 @@ func TestCounterparties(t *testing.T) {
 	}
 	if cs, _ := readCase(ctx, f.h.For(1, sdktest.Staff(8)), f.ids["documentary"]); cs.LatestDue != 0 {
 		t.Errorf("documentary deadline moved: %+v", cs)
+	}
+	if due := f.due("documentary"); due != documentaryDue {
+		t.Errorf("the documentary dossier's deadline moved from %d to %d", documentaryDue, due)
 	}
 
 	// Refusals that change nothing.

@@ -26,6 +26,9 @@ type Host interface {
 	// SetDossierStatus moves a dossier on, recording the note in its
 	// history; staff only.
 	SetDossierStatus(ctx context.Context, id int64, status, note string) (*pb.Dossier, error)
+	// SetDossierDue moves a dossier's deadline (a term the law suspends);
+	// the zero time removes it. Staff only.
+	SetDossierDue(ctx context.Context, id int64, due time.Time) (*pb.Dossier, error)
 	// AddDossierMessage adds to one of this service's dossiers a public
 	// reply, which the citizen sees and is notified of, or (internal) a
 	// note for staff only.
@@ -253,6 +256,15 @@ func (h *hostClient) ListDossiers(ctx context.Context, q DossierQuery) ([]*pb.Do
 		return nil, hostErr(err)
 	}
 	return out.GetDossiers(), nil
+}
+
+func (h *hostClient) SetDossierDue(ctx context.Context, id int64, due time.Time) (*pb.Dossier, error) {
+	var u int64
+	if !due.IsZero() {
+		u = due.Unix()
+	}
+	out, err := h.api.SetDossierDue(h.ctx(ctx), &pb.SetDossierDueRequest{Id: id, DueUnix: u})
+	return out, hostErr(err)
 }
 
 func (h *hostClient) SetDossierStatus(ctx context.Context, id int64, status, note string) (*pb.Dossier, error) {

@@ -1643,6 +1643,58 @@ func (x *SetDossierStatusRequest) GetNote() string {
 	return ""
 }
 
+type SetDossierDueRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	DueUnix       int64                  `protobuf:"varint,2,opt,name=due_unix,json=dueUnix,proto3" json:"due_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetDossierDueRequest) Reset() {
+	*x = SetDossierDueRequest{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetDossierDueRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetDossierDueRequest) ProtoMessage() {}
+
+func (x *SetDossierDueRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetDossierDueRequest.ProtoReflect.Descriptor instead.
+func (*SetDossierDueRequest) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *SetDossierDueRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *SetDossierDueRequest) GetDueUnix() int64 {
+	if x != nil {
+		return x.DueUnix
+	}
+	return 0
+}
+
 type AddDossierMessageRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	DossierId     int64                  `protobuf:"varint,1,opt,name=dossier_id,json=dossierId,proto3" json:"dossier_id,omitempty"`
@@ -1654,7 +1706,7 @@ type AddDossierMessageRequest struct {
 
 func (x *AddDossierMessageRequest) Reset() {
 	*x = AddDossierMessageRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[22]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1666,7 +1718,7 @@ func (x *AddDossierMessageRequest) String() string {
 func (*AddDossierMessageRequest) ProtoMessage() {}
 
 func (x *AddDossierMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[22]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1679,7 +1731,7 @@ func (x *AddDossierMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddDossierMessageRequest.ProtoReflect.Descriptor instead.
 func (*AddDossierMessageRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *AddDossierMessageRequest) GetDossierId() int64 {
@@ -1716,7 +1768,7 @@ type DossierMessage struct {
 
 func (x *DossierMessage) Reset() {
 	*x = DossierMessage{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1728,7 +1780,7 @@ func (x *DossierMessage) String() string {
 func (*DossierMessage) ProtoMessage() {}
 
 func (x *DossierMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1741,7 +1793,7 @@ func (x *DossierMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DossierMessage.ProtoReflect.Descriptor instead.
 func (*DossierMessage) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DossierMessage) GetId() int64 {
@@ -1791,7 +1843,7 @@ type IssueDocumentRequest struct {
 
 func (x *IssueDocumentRequest) Reset() {
 	*x = IssueDocumentRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[24]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1803,7 +1855,7 @@ func (x *IssueDocumentRequest) String() string {
 func (*IssueDocumentRequest) ProtoMessage() {}
 
 func (x *IssueDocumentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[24]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1816,7 +1868,7 @@ func (x *IssueDocumentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueDocumentRequest.ProtoReflect.Descriptor instead.
 func (*IssueDocumentRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{24}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *IssueDocumentRequest) GetDossierId() int64 {
@@ -1860,7 +1912,7 @@ type Attachment struct {
 
 func (x *Attachment) Reset() {
 	*x = Attachment{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[25]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1872,7 +1924,7 @@ func (x *Attachment) String() string {
 func (*Attachment) ProtoMessage() {}
 
 func (x *Attachment) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[25]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1885,7 +1937,7 @@ func (x *Attachment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attachment.ProtoReflect.Descriptor instead.
 func (*Attachment) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{25}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Attachment) GetId() int64 {
@@ -1938,7 +1990,7 @@ type Reservation struct {
 
 func (x *Reservation) Reset() {
 	*x = Reservation{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[26]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1950,7 +2002,7 @@ func (x *Reservation) String() string {
 func (*Reservation) ProtoMessage() {}
 
 func (x *Reservation) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[26]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1963,7 +2015,7 @@ func (x *Reservation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reservation.ProtoReflect.Descriptor instead.
 func (*Reservation) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Reservation) GetId() int64 {
@@ -2028,7 +2080,7 @@ type ReserveRequest struct {
 
 func (x *ReserveRequest) Reset() {
 	*x = ReserveRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[27]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2040,7 +2092,7 @@ func (x *ReserveRequest) String() string {
 func (*ReserveRequest) ProtoMessage() {}
 
 func (x *ReserveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[27]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2053,7 +2105,7 @@ func (x *ReserveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReserveRequest.ProtoReflect.Descriptor instead.
 func (*ReserveRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{27}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ReserveRequest) GetResource() string {
@@ -2100,7 +2152,7 @@ type CancelReservationRequest struct {
 
 func (x *CancelReservationRequest) Reset() {
 	*x = CancelReservationRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[28]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2112,7 +2164,7 @@ func (x *CancelReservationRequest) String() string {
 func (*CancelReservationRequest) ProtoMessage() {}
 
 func (x *CancelReservationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[28]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2125,7 +2177,7 @@ func (x *CancelReservationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelReservationRequest.ProtoReflect.Descriptor instead.
 func (*CancelReservationRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{28}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CancelReservationRequest) GetId() int64 {
@@ -2145,7 +2197,7 @@ type GetReservationRequest struct {
 
 func (x *GetReservationRequest) Reset() {
 	*x = GetReservationRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[29]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2157,7 +2209,7 @@ func (x *GetReservationRequest) String() string {
 func (*GetReservationRequest) ProtoMessage() {}
 
 func (x *GetReservationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[29]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2170,7 +2222,7 @@ func (x *GetReservationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReservationRequest.ProtoReflect.Descriptor instead.
 func (*GetReservationRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{29}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetReservationRequest) GetId() int64 {
@@ -2196,7 +2248,7 @@ type ConfirmReservationRequest struct {
 
 func (x *ConfirmReservationRequest) Reset() {
 	*x = ConfirmReservationRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[30]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2208,7 +2260,7 @@ func (x *ConfirmReservationRequest) String() string {
 func (*ConfirmReservationRequest) ProtoMessage() {}
 
 func (x *ConfirmReservationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[30]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2221,7 +2273,7 @@ func (x *ConfirmReservationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmReservationRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmReservationRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{30}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ConfirmReservationRequest) GetId() int64 {
@@ -2242,7 +2294,7 @@ type Setting struct {
 
 func (x *Setting) Reset() {
 	*x = Setting{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[31]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2254,7 +2306,7 @@ func (x *Setting) String() string {
 func (*Setting) ProtoMessage() {}
 
 func (x *Setting) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[31]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2267,7 +2319,7 @@ func (x *Setting) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Setting.ProtoReflect.Descriptor instead.
 func (*Setting) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{31}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Setting) GetKey() string {
@@ -2300,7 +2352,7 @@ type GetSettingRequest struct {
 
 func (x *GetSettingRequest) Reset() {
 	*x = GetSettingRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[32]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2312,7 +2364,7 @@ func (x *GetSettingRequest) String() string {
 func (*GetSettingRequest) ProtoMessage() {}
 
 func (x *GetSettingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[32]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2325,7 +2377,7 @@ func (x *GetSettingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSettingRequest.ProtoReflect.Descriptor instead.
 func (*GetSettingRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{32}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetSettingRequest) GetKey() string {
@@ -2345,7 +2397,7 @@ type PutSettingRequest struct {
 
 func (x *PutSettingRequest) Reset() {
 	*x = PutSettingRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[33]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2357,7 +2409,7 @@ func (x *PutSettingRequest) String() string {
 func (*PutSettingRequest) ProtoMessage() {}
 
 func (x *PutSettingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[33]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2370,7 +2422,7 @@ func (x *PutSettingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutSettingRequest.ProtoReflect.Descriptor instead.
 func (*PutSettingRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{33}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *PutSettingRequest) GetKey() string {
@@ -2399,7 +2451,7 @@ type NotifyRequest struct {
 
 func (x *NotifyRequest) Reset() {
 	*x = NotifyRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[34]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2411,7 +2463,7 @@ func (x *NotifyRequest) String() string {
 func (*NotifyRequest) ProtoMessage() {}
 
 func (x *NotifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[34]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2424,7 +2476,7 @@ func (x *NotifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotifyRequest.ProtoReflect.Descriptor instead.
 func (*NotifyRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{34}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *NotifyRequest) GetChannel() string {
@@ -2464,7 +2516,7 @@ type NotifyResponse struct {
 
 func (x *NotifyResponse) Reset() {
 	*x = NotifyResponse{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[35]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2476,7 +2528,7 @@ func (x *NotifyResponse) String() string {
 func (*NotifyResponse) ProtoMessage() {}
 
 func (x *NotifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[35]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2489,7 +2541,7 @@ func (x *NotifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotifyResponse.ProtoReflect.Descriptor instead.
 func (*NotifyResponse) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{35}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *NotifyResponse) GetId() int64 {
@@ -2514,7 +2566,7 @@ type Payment struct {
 
 func (x *Payment) Reset() {
 	*x = Payment{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[36]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2526,7 +2578,7 @@ func (x *Payment) String() string {
 func (*Payment) ProtoMessage() {}
 
 func (x *Payment) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[36]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2539,7 +2591,7 @@ func (x *Payment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Payment.ProtoReflect.Descriptor instead.
 func (*Payment) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{36}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Payment) GetId() int64 {
@@ -2612,7 +2664,7 @@ type CreatePaymentRequest struct {
 
 func (x *CreatePaymentRequest) Reset() {
 	*x = CreatePaymentRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[37]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2624,7 +2676,7 @@ func (x *CreatePaymentRequest) String() string {
 func (*CreatePaymentRequest) ProtoMessage() {}
 
 func (x *CreatePaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[37]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2637,7 +2689,7 @@ func (x *CreatePaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreatePaymentRequest.ProtoReflect.Descriptor instead.
 func (*CreatePaymentRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{37}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CreatePaymentRequest) GetAmountCents() int64 {
@@ -2691,7 +2743,7 @@ type GetPaymentRequest struct {
 
 func (x *GetPaymentRequest) Reset() {
 	*x = GetPaymentRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[38]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2703,7 +2755,7 @@ func (x *GetPaymentRequest) String() string {
 func (*GetPaymentRequest) ProtoMessage() {}
 
 func (x *GetPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[38]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2716,7 +2768,7 @@ func (x *GetPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPaymentRequest.ProtoReflect.Descriptor instead.
 func (*GetPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{38}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GetPaymentRequest) GetId() int64 {
@@ -2737,7 +2789,7 @@ type AuditRequest struct {
 
 func (x *AuditRequest) Reset() {
 	*x = AuditRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[39]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2749,7 +2801,7 @@ func (x *AuditRequest) String() string {
 func (*AuditRequest) ProtoMessage() {}
 
 func (x *AuditRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[39]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2762,7 +2814,7 @@ func (x *AuditRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditRequest.ProtoReflect.Descriptor instead.
 func (*AuditRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{39}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *AuditRequest) GetAction() string {
@@ -2794,7 +2846,7 @@ type AuditResponse struct {
 
 func (x *AuditResponse) Reset() {
 	*x = AuditResponse{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[40]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2806,7 +2858,7 @@ func (x *AuditResponse) String() string {
 func (*AuditResponse) ProtoMessage() {}
 
 func (x *AuditResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[40]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2819,7 +2871,7 @@ func (x *AuditResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditResponse.ProtoReflect.Descriptor instead.
 func (*AuditResponse) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{40}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{41}
 }
 
 // A bookable resource of the calling service. slug is the service's own
@@ -2847,7 +2899,7 @@ type BookingResource struct {
 
 func (x *BookingResource) Reset() {
 	*x = BookingResource{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[41]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2859,7 +2911,7 @@ func (x *BookingResource) String() string {
 func (*BookingResource) ProtoMessage() {}
 
 func (x *BookingResource) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[41]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2872,7 +2924,7 @@ func (x *BookingResource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingResource.ProtoReflect.Descriptor instead.
 func (*BookingResource) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{41}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *BookingResource) GetSlug() string {
@@ -2997,7 +3049,7 @@ type OpeningHours struct {
 
 func (x *OpeningHours) Reset() {
 	*x = OpeningHours{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[42]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3009,7 +3061,7 @@ func (x *OpeningHours) String() string {
 func (*OpeningHours) ProtoMessage() {}
 
 func (x *OpeningHours) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[42]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3022,7 +3074,7 @@ func (x *OpeningHours) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpeningHours.ProtoReflect.Descriptor instead.
 func (*OpeningHours) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{42}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *OpeningHours) GetName() string {
@@ -3079,7 +3131,7 @@ type ClosingDays struct {
 
 func (x *ClosingDays) Reset() {
 	*x = ClosingDays{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[43]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3091,7 +3143,7 @@ func (x *ClosingDays) String() string {
 func (*ClosingDays) ProtoMessage() {}
 
 func (x *ClosingDays) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[43]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3104,7 +3156,7 @@ func (x *ClosingDays) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClosingDays.ProtoReflect.Descriptor instead.
 func (*ClosingDays) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{43}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ClosingDays) GetFirstDay() string {
@@ -3137,7 +3189,7 @@ type DefineResourcesRequest struct {
 
 func (x *DefineResourcesRequest) Reset() {
 	*x = DefineResourcesRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[44]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3149,7 +3201,7 @@ func (x *DefineResourcesRequest) String() string {
 func (*DefineResourcesRequest) ProtoMessage() {}
 
 func (x *DefineResourcesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[44]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3162,7 +3214,7 @@ func (x *DefineResourcesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DefineResourcesRequest.ProtoReflect.Descriptor instead.
 func (*DefineResourcesRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{44}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *DefineResourcesRequest) GetResources() []*BookingResource {
@@ -3181,7 +3233,7 @@ type DefineResourcesResponse struct {
 
 func (x *DefineResourcesResponse) Reset() {
 	*x = DefineResourcesResponse{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[45]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3193,7 +3245,7 @@ func (x *DefineResourcesResponse) String() string {
 func (*DefineResourcesResponse) ProtoMessage() {}
 
 func (x *DefineResourcesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[45]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3206,7 +3258,7 @@ func (x *DefineResourcesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DefineResourcesResponse.ProtoReflect.Descriptor instead.
 func (*DefineResourcesResponse) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{45}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DefineResourcesResponse) GetResources() []*BookingResource {
@@ -3227,7 +3279,7 @@ type BookingDaysRequest struct {
 
 func (x *BookingDaysRequest) Reset() {
 	*x = BookingDaysRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[46]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3239,7 +3291,7 @@ func (x *BookingDaysRequest) String() string {
 func (*BookingDaysRequest) ProtoMessage() {}
 
 func (x *BookingDaysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[46]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3252,7 +3304,7 @@ func (x *BookingDaysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingDaysRequest.ProtoReflect.Descriptor instead.
 func (*BookingDaysRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{46}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *BookingDaysRequest) GetResource() string {
@@ -3285,7 +3337,7 @@ type BookingDaysResponse struct {
 
 func (x *BookingDaysResponse) Reset() {
 	*x = BookingDaysResponse{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[47]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3297,7 +3349,7 @@ func (x *BookingDaysResponse) String() string {
 func (*BookingDaysResponse) ProtoMessage() {}
 
 func (x *BookingDaysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[47]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3310,7 +3362,7 @@ func (x *BookingDaysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingDaysResponse.ProtoReflect.Descriptor instead.
 func (*BookingDaysResponse) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{47}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *BookingDaysResponse) GetDays() []string {
@@ -3330,7 +3382,7 @@ type BookingSlotsRequest struct {
 
 func (x *BookingSlotsRequest) Reset() {
 	*x = BookingSlotsRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[48]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3342,7 +3394,7 @@ func (x *BookingSlotsRequest) String() string {
 func (*BookingSlotsRequest) ProtoMessage() {}
 
 func (x *BookingSlotsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[48]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3355,7 +3407,7 @@ func (x *BookingSlotsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingSlotsRequest.ProtoReflect.Descriptor instead.
 func (*BookingSlotsRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{48}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *BookingSlotsRequest) GetResource() string {
@@ -3383,7 +3435,7 @@ type BookingSlot struct {
 
 func (x *BookingSlot) Reset() {
 	*x = BookingSlot{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[49]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3395,7 +3447,7 @@ func (x *BookingSlot) String() string {
 func (*BookingSlot) ProtoMessage() {}
 
 func (x *BookingSlot) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[49]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3408,7 +3460,7 @@ func (x *BookingSlot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingSlot.ProtoReflect.Descriptor instead.
 func (*BookingSlot) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{49}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *BookingSlot) GetStartUnix() int64 {
@@ -3441,7 +3493,7 @@ type BookingSlotsResponse struct {
 
 func (x *BookingSlotsResponse) Reset() {
 	*x = BookingSlotsResponse{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[50]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3453,7 +3505,7 @@ func (x *BookingSlotsResponse) String() string {
 func (*BookingSlotsResponse) ProtoMessage() {}
 
 func (x *BookingSlotsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[50]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3466,7 +3518,7 @@ func (x *BookingSlotsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingSlotsResponse.ProtoReflect.Descriptor instead.
 func (*BookingSlotsResponse) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{50}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *BookingSlotsResponse) GetSlots() []*BookingSlot {
@@ -3494,7 +3546,7 @@ type BookRequest struct {
 
 func (x *BookRequest) Reset() {
 	*x = BookRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[51]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3506,7 +3558,7 @@ func (x *BookRequest) String() string {
 func (*BookRequest) ProtoMessage() {}
 
 func (x *BookRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[51]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3519,7 +3571,7 @@ func (x *BookRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookRequest.ProtoReflect.Descriptor instead.
 func (*BookRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{51}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *BookRequest) GetResource() string {
@@ -3599,7 +3651,7 @@ type Booking struct {
 
 func (x *Booking) Reset() {
 	*x = Booking{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[52]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3611,7 +3663,7 @@ func (x *Booking) String() string {
 func (*Booking) ProtoMessage() {}
 
 func (x *Booking) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[52]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3624,7 +3676,7 @@ func (x *Booking) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Booking.ProtoReflect.Descriptor instead.
 func (*Booking) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{52}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *Booking) GetId() int64 {
@@ -3727,7 +3779,7 @@ type GetBookingRequest struct {
 
 func (x *GetBookingRequest) Reset() {
 	*x = GetBookingRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[53]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3739,7 +3791,7 @@ func (x *GetBookingRequest) String() string {
 func (*GetBookingRequest) ProtoMessage() {}
 
 func (x *GetBookingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[53]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3752,7 +3804,7 @@ func (x *GetBookingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBookingRequest.ProtoReflect.Descriptor instead.
 func (*GetBookingRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{53}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *GetBookingRequest) GetCode() string {
@@ -3772,7 +3824,7 @@ type DecideBookingRequest struct {
 
 func (x *DecideBookingRequest) Reset() {
 	*x = DecideBookingRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[54]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3784,7 +3836,7 @@ func (x *DecideBookingRequest) String() string {
 func (*DecideBookingRequest) ProtoMessage() {}
 
 func (x *DecideBookingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[54]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3797,7 +3849,7 @@ func (x *DecideBookingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideBookingRequest.ProtoReflect.Descriptor instead.
 func (*DecideBookingRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{54}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *DecideBookingRequest) GetCode() string {
@@ -3824,7 +3876,7 @@ type CancelBookingRequest struct {
 
 func (x *CancelBookingRequest) Reset() {
 	*x = CancelBookingRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[55]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3836,7 +3888,7 @@ func (x *CancelBookingRequest) String() string {
 func (*CancelBookingRequest) ProtoMessage() {}
 
 func (x *CancelBookingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[55]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3849,7 +3901,7 @@ func (x *CancelBookingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelBookingRequest.ProtoReflect.Descriptor instead.
 func (*CancelBookingRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{55}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *CancelBookingRequest) GetCode() string {
@@ -3885,7 +3937,7 @@ type BookingRefusal struct {
 
 func (x *BookingRefusal) Reset() {
 	*x = BookingRefusal{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[56]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3897,7 +3949,7 @@ func (x *BookingRefusal) String() string {
 func (*BookingRefusal) ProtoMessage() {}
 
 func (x *BookingRefusal) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[56]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3910,7 +3962,7 @@ func (x *BookingRefusal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingRefusal.ProtoReflect.Descriptor instead.
 func (*BookingRefusal) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{56}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *BookingRefusal) GetRule() string {
@@ -4101,7 +4153,10 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x17SetDossierStatusRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12\x12\n" +
-	"\x04note\x18\x03 \x01(\tR\x04note\"i\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\"A\n" +
+	"\x14SetDossierDueRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x19\n" +
+	"\bdue_unix\x18\x02 \x01(\x03R\adueUnix\"i\n" +
 	"\x18AddDossierMessageRequest\x12\x1d\n" +
 	"\n" +
 	"dossier_id\x18\x01 \x01(\x03R\tdossierId\x12\x12\n" +
@@ -4296,13 +4351,14 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x06Plugin\x12G\n" +
 	"\x04Init\x12 .sportello.plugin.v1.InitRequest\x1a\x1d.sportello.plugin.v1.Manifest\x12Q\n" +
 	"\x06Handle\x12\".sportello.plugin.v1.HandleRequest\x1a#.sportello.plugin.v1.HandleResponse\x12Q\n" +
-	"\x06Health\x12\".sportello.plugin.v1.HealthRequest\x1a#.sportello.plugin.v1.HealthResponse2\x9c\x11\n" +
+	"\x06Health\x12\".sportello.plugin.v1.HealthRequest\x1a#.sportello.plugin.v1.HealthResponse2\xf6\x11\n" +
 	"\aHostAPI\x12X\n" +
 	"\rCreateDossier\x12).sportello.plugin.v1.CreateDossierRequest\x1a\x1c.sportello.plugin.v1.Dossier\x12R\n" +
 	"\n" +
 	"GetDossier\x12&.sportello.plugin.v1.GetDossierRequest\x1a\x1c.sportello.plugin.v1.Dossier\x12c\n" +
 	"\fListDossiers\x12(.sportello.plugin.v1.ListDossiersRequest\x1a).sportello.plugin.v1.ListDossiersResponse\x12^\n" +
-	"\x10SetDossierStatus\x12,.sportello.plugin.v1.SetDossierStatusRequest\x1a\x1c.sportello.plugin.v1.Dossier\x12g\n" +
+	"\x10SetDossierStatus\x12,.sportello.plugin.v1.SetDossierStatusRequest\x1a\x1c.sportello.plugin.v1.Dossier\x12X\n" +
+	"\rSetDossierDue\x12).sportello.plugin.v1.SetDossierDueRequest\x1a\x1c.sportello.plugin.v1.Dossier\x12g\n" +
 	"\x11AddDossierMessage\x12-.sportello.plugin.v1.AddDossierMessageRequest\x1a#.sportello.plugin.v1.DossierMessage\x12[\n" +
 	"\rIssueDocument\x12).sportello.plugin.v1.IssueDocumentRequest\x1a\x1f.sportello.plugin.v1.Attachment\x12P\n" +
 	"\aReserve\x12#.sportello.plugin.v1.ReserveRequest\x1a .sportello.plugin.v1.Reservation\x12d\n" +
@@ -4340,7 +4396,7 @@ func file_sportello_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_sportello_plugin_v1_plugin_proto_rawDescData
 }
 
-var file_sportello_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
+var file_sportello_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 63)
 var file_sportello_plugin_v1_plugin_proto_goTypes = []any{
 	(*InitRequest)(nil),               // 0: sportello.plugin.v1.InitRequest
 	(*ServiceTexts)(nil),              // 1: sportello.plugin.v1.ServiceTexts
@@ -4364,52 +4420,53 @@ var file_sportello_plugin_v1_plugin_proto_goTypes = []any{
 	(*ListDossiersRequest)(nil),       // 19: sportello.plugin.v1.ListDossiersRequest
 	(*ListDossiersResponse)(nil),      // 20: sportello.plugin.v1.ListDossiersResponse
 	(*SetDossierStatusRequest)(nil),   // 21: sportello.plugin.v1.SetDossierStatusRequest
-	(*AddDossierMessageRequest)(nil),  // 22: sportello.plugin.v1.AddDossierMessageRequest
-	(*DossierMessage)(nil),            // 23: sportello.plugin.v1.DossierMessage
-	(*IssueDocumentRequest)(nil),      // 24: sportello.plugin.v1.IssueDocumentRequest
-	(*Attachment)(nil),                // 25: sportello.plugin.v1.Attachment
-	(*Reservation)(nil),               // 26: sportello.plugin.v1.Reservation
-	(*ReserveRequest)(nil),            // 27: sportello.plugin.v1.ReserveRequest
-	(*CancelReservationRequest)(nil),  // 28: sportello.plugin.v1.CancelReservationRequest
-	(*GetReservationRequest)(nil),     // 29: sportello.plugin.v1.GetReservationRequest
-	(*ConfirmReservationRequest)(nil), // 30: sportello.plugin.v1.ConfirmReservationRequest
-	(*Setting)(nil),                   // 31: sportello.plugin.v1.Setting
-	(*GetSettingRequest)(nil),         // 32: sportello.plugin.v1.GetSettingRequest
-	(*PutSettingRequest)(nil),         // 33: sportello.plugin.v1.PutSettingRequest
-	(*NotifyRequest)(nil),             // 34: sportello.plugin.v1.NotifyRequest
-	(*NotifyResponse)(nil),            // 35: sportello.plugin.v1.NotifyResponse
-	(*Payment)(nil),                   // 36: sportello.plugin.v1.Payment
-	(*CreatePaymentRequest)(nil),      // 37: sportello.plugin.v1.CreatePaymentRequest
-	(*GetPaymentRequest)(nil),         // 38: sportello.plugin.v1.GetPaymentRequest
-	(*AuditRequest)(nil),              // 39: sportello.plugin.v1.AuditRequest
-	(*AuditResponse)(nil),             // 40: sportello.plugin.v1.AuditResponse
-	(*BookingResource)(nil),           // 41: sportello.plugin.v1.BookingResource
-	(*OpeningHours)(nil),              // 42: sportello.plugin.v1.OpeningHours
-	(*ClosingDays)(nil),               // 43: sportello.plugin.v1.ClosingDays
-	(*DefineResourcesRequest)(nil),    // 44: sportello.plugin.v1.DefineResourcesRequest
-	(*DefineResourcesResponse)(nil),   // 45: sportello.plugin.v1.DefineResourcesResponse
-	(*BookingDaysRequest)(nil),        // 46: sportello.plugin.v1.BookingDaysRequest
-	(*BookingDaysResponse)(nil),       // 47: sportello.plugin.v1.BookingDaysResponse
-	(*BookingSlotsRequest)(nil),       // 48: sportello.plugin.v1.BookingSlotsRequest
-	(*BookingSlot)(nil),               // 49: sportello.plugin.v1.BookingSlot
-	(*BookingSlotsResponse)(nil),      // 50: sportello.plugin.v1.BookingSlotsResponse
-	(*BookRequest)(nil),               // 51: sportello.plugin.v1.BookRequest
-	(*Booking)(nil),                   // 52: sportello.plugin.v1.Booking
-	(*GetBookingRequest)(nil),         // 53: sportello.plugin.v1.GetBookingRequest
-	(*DecideBookingRequest)(nil),      // 54: sportello.plugin.v1.DecideBookingRequest
-	(*CancelBookingRequest)(nil),      // 55: sportello.plugin.v1.CancelBookingRequest
-	(*BookingRefusal)(nil),            // 56: sportello.plugin.v1.BookingRefusal
-	nil,                               // 57: sportello.plugin.v1.Form.TitleEntry
-	nil,                               // 58: sportello.plugin.v1.Action.LabelEntry
-	nil,                               // 59: sportello.plugin.v1.Status.LabelEntry
-	nil,                               // 60: sportello.plugin.v1.Manifest.TextsEntry
-	nil,                               // 61: sportello.plugin.v1.BookingResource.NameEntry
+	(*SetDossierDueRequest)(nil),      // 22: sportello.plugin.v1.SetDossierDueRequest
+	(*AddDossierMessageRequest)(nil),  // 23: sportello.plugin.v1.AddDossierMessageRequest
+	(*DossierMessage)(nil),            // 24: sportello.plugin.v1.DossierMessage
+	(*IssueDocumentRequest)(nil),      // 25: sportello.plugin.v1.IssueDocumentRequest
+	(*Attachment)(nil),                // 26: sportello.plugin.v1.Attachment
+	(*Reservation)(nil),               // 27: sportello.plugin.v1.Reservation
+	(*ReserveRequest)(nil),            // 28: sportello.plugin.v1.ReserveRequest
+	(*CancelReservationRequest)(nil),  // 29: sportello.plugin.v1.CancelReservationRequest
+	(*GetReservationRequest)(nil),     // 30: sportello.plugin.v1.GetReservationRequest
+	(*ConfirmReservationRequest)(nil), // 31: sportello.plugin.v1.ConfirmReservationRequest
+	(*Setting)(nil),                   // 32: sportello.plugin.v1.Setting
+	(*GetSettingRequest)(nil),         // 33: sportello.plugin.v1.GetSettingRequest
+	(*PutSettingRequest)(nil),         // 34: sportello.plugin.v1.PutSettingRequest
+	(*NotifyRequest)(nil),             // 35: sportello.plugin.v1.NotifyRequest
+	(*NotifyResponse)(nil),            // 36: sportello.plugin.v1.NotifyResponse
+	(*Payment)(nil),                   // 37: sportello.plugin.v1.Payment
+	(*CreatePaymentRequest)(nil),      // 38: sportello.plugin.v1.CreatePaymentRequest
+	(*GetPaymentRequest)(nil),         // 39: sportello.plugin.v1.GetPaymentRequest
+	(*AuditRequest)(nil),              // 40: sportello.plugin.v1.AuditRequest
+	(*AuditResponse)(nil),             // 41: sportello.plugin.v1.AuditResponse
+	(*BookingResource)(nil),           // 42: sportello.plugin.v1.BookingResource
+	(*OpeningHours)(nil),              // 43: sportello.plugin.v1.OpeningHours
+	(*ClosingDays)(nil),               // 44: sportello.plugin.v1.ClosingDays
+	(*DefineResourcesRequest)(nil),    // 45: sportello.plugin.v1.DefineResourcesRequest
+	(*DefineResourcesResponse)(nil),   // 46: sportello.plugin.v1.DefineResourcesResponse
+	(*BookingDaysRequest)(nil),        // 47: sportello.plugin.v1.BookingDaysRequest
+	(*BookingDaysResponse)(nil),       // 48: sportello.plugin.v1.BookingDaysResponse
+	(*BookingSlotsRequest)(nil),       // 49: sportello.plugin.v1.BookingSlotsRequest
+	(*BookingSlot)(nil),               // 50: sportello.plugin.v1.BookingSlot
+	(*BookingSlotsResponse)(nil),      // 51: sportello.plugin.v1.BookingSlotsResponse
+	(*BookRequest)(nil),               // 52: sportello.plugin.v1.BookRequest
+	(*Booking)(nil),                   // 53: sportello.plugin.v1.Booking
+	(*GetBookingRequest)(nil),         // 54: sportello.plugin.v1.GetBookingRequest
+	(*DecideBookingRequest)(nil),      // 55: sportello.plugin.v1.DecideBookingRequest
+	(*CancelBookingRequest)(nil),      // 56: sportello.plugin.v1.CancelBookingRequest
+	(*BookingRefusal)(nil),            // 57: sportello.plugin.v1.BookingRefusal
+	nil,                               // 58: sportello.plugin.v1.Form.TitleEntry
+	nil,                               // 59: sportello.plugin.v1.Action.LabelEntry
+	nil,                               // 60: sportello.plugin.v1.Status.LabelEntry
+	nil,                               // 61: sportello.plugin.v1.Manifest.TextsEntry
+	nil,                               // 62: sportello.plugin.v1.BookingResource.NameEntry
 }
 var file_sportello_plugin_v1_plugin_proto_depIdxs = []int32{
-	57, // 0: sportello.plugin.v1.Form.title:type_name -> sportello.plugin.v1.Form.TitleEntry
-	58, // 1: sportello.plugin.v1.Action.label:type_name -> sportello.plugin.v1.Action.LabelEntry
-	59, // 2: sportello.plugin.v1.Status.label:type_name -> sportello.plugin.v1.Status.LabelEntry
-	60, // 3: sportello.plugin.v1.Manifest.texts:type_name -> sportello.plugin.v1.Manifest.TextsEntry
+	58, // 0: sportello.plugin.v1.Form.title:type_name -> sportello.plugin.v1.Form.TitleEntry
+	59, // 1: sportello.plugin.v1.Action.label:type_name -> sportello.plugin.v1.Action.LabelEntry
+	60, // 2: sportello.plugin.v1.Status.label:type_name -> sportello.plugin.v1.Status.LabelEntry
+	61, // 3: sportello.plugin.v1.Manifest.texts:type_name -> sportello.plugin.v1.Manifest.TextsEntry
 	2,  // 4: sportello.plugin.v1.Manifest.forms:type_name -> sportello.plugin.v1.Form
 	3,  // 5: sportello.plugin.v1.Manifest.actions:type_name -> sportello.plugin.v1.Action
 	5,  // 6: sportello.plugin.v1.Manifest.permissions:type_name -> sportello.plugin.v1.Permission
@@ -4420,12 +4477,12 @@ var file_sportello_plugin_v1_plugin_proto_depIdxs = []int32{
 	12, // 11: sportello.plugin.v1.HandleResponse.errors:type_name -> sportello.plugin.v1.FieldError
 	11, // 12: sportello.plugin.v1.HandleResponse.file:type_name -> sportello.plugin.v1.File
 	16, // 13: sportello.plugin.v1.ListDossiersResponse.dossiers:type_name -> sportello.plugin.v1.Dossier
-	61, // 14: sportello.plugin.v1.BookingResource.name:type_name -> sportello.plugin.v1.BookingResource.NameEntry
-	42, // 15: sportello.plugin.v1.BookingResource.hours:type_name -> sportello.plugin.v1.OpeningHours
-	43, // 16: sportello.plugin.v1.BookingResource.closures:type_name -> sportello.plugin.v1.ClosingDays
-	41, // 17: sportello.plugin.v1.DefineResourcesRequest.resources:type_name -> sportello.plugin.v1.BookingResource
-	41, // 18: sportello.plugin.v1.DefineResourcesResponse.resources:type_name -> sportello.plugin.v1.BookingResource
-	49, // 19: sportello.plugin.v1.BookingSlotsResponse.slots:type_name -> sportello.plugin.v1.BookingSlot
+	62, // 14: sportello.plugin.v1.BookingResource.name:type_name -> sportello.plugin.v1.BookingResource.NameEntry
+	43, // 15: sportello.plugin.v1.BookingResource.hours:type_name -> sportello.plugin.v1.OpeningHours
+	44, // 16: sportello.plugin.v1.BookingResource.closures:type_name -> sportello.plugin.v1.ClosingDays
+	42, // 17: sportello.plugin.v1.DefineResourcesRequest.resources:type_name -> sportello.plugin.v1.BookingResource
+	42, // 18: sportello.plugin.v1.DefineResourcesResponse.resources:type_name -> sportello.plugin.v1.BookingResource
+	50, // 19: sportello.plugin.v1.BookingSlotsResponse.slots:type_name -> sportello.plugin.v1.BookingSlot
 	1,  // 20: sportello.plugin.v1.Manifest.TextsEntry.value:type_name -> sportello.plugin.v1.ServiceTexts
 	0,  // 21: sportello.plugin.v1.Plugin.Init:input_type -> sportello.plugin.v1.InitRequest
 	9,  // 22: sportello.plugin.v1.Plugin.Handle:input_type -> sportello.plugin.v1.HandleRequest
@@ -4434,55 +4491,57 @@ var file_sportello_plugin_v1_plugin_proto_depIdxs = []int32{
 	18, // 25: sportello.plugin.v1.HostAPI.GetDossier:input_type -> sportello.plugin.v1.GetDossierRequest
 	19, // 26: sportello.plugin.v1.HostAPI.ListDossiers:input_type -> sportello.plugin.v1.ListDossiersRequest
 	21, // 27: sportello.plugin.v1.HostAPI.SetDossierStatus:input_type -> sportello.plugin.v1.SetDossierStatusRequest
-	22, // 28: sportello.plugin.v1.HostAPI.AddDossierMessage:input_type -> sportello.plugin.v1.AddDossierMessageRequest
-	24, // 29: sportello.plugin.v1.HostAPI.IssueDocument:input_type -> sportello.plugin.v1.IssueDocumentRequest
-	27, // 30: sportello.plugin.v1.HostAPI.Reserve:input_type -> sportello.plugin.v1.ReserveRequest
-	28, // 31: sportello.plugin.v1.HostAPI.CancelReservation:input_type -> sportello.plugin.v1.CancelReservationRequest
-	29, // 32: sportello.plugin.v1.HostAPI.GetReservation:input_type -> sportello.plugin.v1.GetReservationRequest
-	30, // 33: sportello.plugin.v1.HostAPI.ConfirmReservation:input_type -> sportello.plugin.v1.ConfirmReservationRequest
-	32, // 34: sportello.plugin.v1.HostAPI.GetSetting:input_type -> sportello.plugin.v1.GetSettingRequest
-	33, // 35: sportello.plugin.v1.HostAPI.PutSetting:input_type -> sportello.plugin.v1.PutSettingRequest
-	34, // 36: sportello.plugin.v1.HostAPI.Notify:input_type -> sportello.plugin.v1.NotifyRequest
-	37, // 37: sportello.plugin.v1.HostAPI.CreatePayment:input_type -> sportello.plugin.v1.CreatePaymentRequest
-	38, // 38: sportello.plugin.v1.HostAPI.GetPayment:input_type -> sportello.plugin.v1.GetPaymentRequest
-	39, // 39: sportello.plugin.v1.HostAPI.Audit:input_type -> sportello.plugin.v1.AuditRequest
-	44, // 40: sportello.plugin.v1.HostAPI.DefineResources:input_type -> sportello.plugin.v1.DefineResourcesRequest
-	46, // 41: sportello.plugin.v1.HostAPI.BookingDays:input_type -> sportello.plugin.v1.BookingDaysRequest
-	48, // 42: sportello.plugin.v1.HostAPI.BookingSlots:input_type -> sportello.plugin.v1.BookingSlotsRequest
-	51, // 43: sportello.plugin.v1.HostAPI.Book:input_type -> sportello.plugin.v1.BookRequest
-	53, // 44: sportello.plugin.v1.HostAPI.GetBooking:input_type -> sportello.plugin.v1.GetBookingRequest
-	54, // 45: sportello.plugin.v1.HostAPI.ApproveBooking:input_type -> sportello.plugin.v1.DecideBookingRequest
-	54, // 46: sportello.plugin.v1.HostAPI.DeclineBooking:input_type -> sportello.plugin.v1.DecideBookingRequest
-	55, // 47: sportello.plugin.v1.HostAPI.CancelBooking:input_type -> sportello.plugin.v1.CancelBookingRequest
-	6,  // 48: sportello.plugin.v1.Plugin.Init:output_type -> sportello.plugin.v1.Manifest
-	13, // 49: sportello.plugin.v1.Plugin.Handle:output_type -> sportello.plugin.v1.HandleResponse
-	15, // 50: sportello.plugin.v1.Plugin.Health:output_type -> sportello.plugin.v1.HealthResponse
-	16, // 51: sportello.plugin.v1.HostAPI.CreateDossier:output_type -> sportello.plugin.v1.Dossier
-	16, // 52: sportello.plugin.v1.HostAPI.GetDossier:output_type -> sportello.plugin.v1.Dossier
-	20, // 53: sportello.plugin.v1.HostAPI.ListDossiers:output_type -> sportello.plugin.v1.ListDossiersResponse
-	16, // 54: sportello.plugin.v1.HostAPI.SetDossierStatus:output_type -> sportello.plugin.v1.Dossier
-	23, // 55: sportello.plugin.v1.HostAPI.AddDossierMessage:output_type -> sportello.plugin.v1.DossierMessage
-	25, // 56: sportello.plugin.v1.HostAPI.IssueDocument:output_type -> sportello.plugin.v1.Attachment
-	26, // 57: sportello.plugin.v1.HostAPI.Reserve:output_type -> sportello.plugin.v1.Reservation
-	26, // 58: sportello.plugin.v1.HostAPI.CancelReservation:output_type -> sportello.plugin.v1.Reservation
-	26, // 59: sportello.plugin.v1.HostAPI.GetReservation:output_type -> sportello.plugin.v1.Reservation
-	26, // 60: sportello.plugin.v1.HostAPI.ConfirmReservation:output_type -> sportello.plugin.v1.Reservation
-	31, // 61: sportello.plugin.v1.HostAPI.GetSetting:output_type -> sportello.plugin.v1.Setting
-	31, // 62: sportello.plugin.v1.HostAPI.PutSetting:output_type -> sportello.plugin.v1.Setting
-	35, // 63: sportello.plugin.v1.HostAPI.Notify:output_type -> sportello.plugin.v1.NotifyResponse
-	36, // 64: sportello.plugin.v1.HostAPI.CreatePayment:output_type -> sportello.plugin.v1.Payment
-	36, // 65: sportello.plugin.v1.HostAPI.GetPayment:output_type -> sportello.plugin.v1.Payment
-	40, // 66: sportello.plugin.v1.HostAPI.Audit:output_type -> sportello.plugin.v1.AuditResponse
-	45, // 67: sportello.plugin.v1.HostAPI.DefineResources:output_type -> sportello.plugin.v1.DefineResourcesResponse
-	47, // 68: sportello.plugin.v1.HostAPI.BookingDays:output_type -> sportello.plugin.v1.BookingDaysResponse
-	50, // 69: sportello.plugin.v1.HostAPI.BookingSlots:output_type -> sportello.plugin.v1.BookingSlotsResponse
-	52, // 70: sportello.plugin.v1.HostAPI.Book:output_type -> sportello.plugin.v1.Booking
-	52, // 71: sportello.plugin.v1.HostAPI.GetBooking:output_type -> sportello.plugin.v1.Booking
-	52, // 72: sportello.plugin.v1.HostAPI.ApproveBooking:output_type -> sportello.plugin.v1.Booking
-	52, // 73: sportello.plugin.v1.HostAPI.DeclineBooking:output_type -> sportello.plugin.v1.Booking
-	52, // 74: sportello.plugin.v1.HostAPI.CancelBooking:output_type -> sportello.plugin.v1.Booking
-	48, // [48:75] is the sub-list for method output_type
-	21, // [21:48] is the sub-list for method input_type
+	22, // 28: sportello.plugin.v1.HostAPI.SetDossierDue:input_type -> sportello.plugin.v1.SetDossierDueRequest
+	23, // 29: sportello.plugin.v1.HostAPI.AddDossierMessage:input_type -> sportello.plugin.v1.AddDossierMessageRequest
+	25, // 30: sportello.plugin.v1.HostAPI.IssueDocument:input_type -> sportello.plugin.v1.IssueDocumentRequest
+	28, // 31: sportello.plugin.v1.HostAPI.Reserve:input_type -> sportello.plugin.v1.ReserveRequest
+	29, // 32: sportello.plugin.v1.HostAPI.CancelReservation:input_type -> sportello.plugin.v1.CancelReservationRequest
+	30, // 33: sportello.plugin.v1.HostAPI.GetReservation:input_type -> sportello.plugin.v1.GetReservationRequest
+	31, // 34: sportello.plugin.v1.HostAPI.ConfirmReservation:input_type -> sportello.plugin.v1.ConfirmReservationRequest
+	33, // 35: sportello.plugin.v1.HostAPI.GetSetting:input_type -> sportello.plugin.v1.GetSettingRequest
+	34, // 36: sportello.plugin.v1.HostAPI.PutSetting:input_type -> sportello.plugin.v1.PutSettingRequest
+	35, // 37: sportello.plugin.v1.HostAPI.Notify:input_type -> sportello.plugin.v1.NotifyRequest
+	38, // 38: sportello.plugin.v1.HostAPI.CreatePayment:input_type -> sportello.plugin.v1.CreatePaymentRequest
+	39, // 39: sportello.plugin.v1.HostAPI.GetPayment:input_type -> sportello.plugin.v1.GetPaymentRequest
+	40, // 40: sportello.plugin.v1.HostAPI.Audit:input_type -> sportello.plugin.v1.AuditRequest
+	45, // 41: sportello.plugin.v1.HostAPI.DefineResources:input_type -> sportello.plugin.v1.DefineResourcesRequest
+	47, // 42: sportello.plugin.v1.HostAPI.BookingDays:input_type -> sportello.plugin.v1.BookingDaysRequest
+	49, // 43: sportello.plugin.v1.HostAPI.BookingSlots:input_type -> sportello.plugin.v1.BookingSlotsRequest
+	52, // 44: sportello.plugin.v1.HostAPI.Book:input_type -> sportello.plugin.v1.BookRequest
+	54, // 45: sportello.plugin.v1.HostAPI.GetBooking:input_type -> sportello.plugin.v1.GetBookingRequest
+	55, // 46: sportello.plugin.v1.HostAPI.ApproveBooking:input_type -> sportello.plugin.v1.DecideBookingRequest
+	55, // 47: sportello.plugin.v1.HostAPI.DeclineBooking:input_type -> sportello.plugin.v1.DecideBookingRequest
+	56, // 48: sportello.plugin.v1.HostAPI.CancelBooking:input_type -> sportello.plugin.v1.CancelBookingRequest
+	6,  // 49: sportello.plugin.v1.Plugin.Init:output_type -> sportello.plugin.v1.Manifest
+	13, // 50: sportello.plugin.v1.Plugin.Handle:output_type -> sportello.plugin.v1.HandleResponse
+	15, // 51: sportello.plugin.v1.Plugin.Health:output_type -> sportello.plugin.v1.HealthResponse
+	16, // 52: sportello.plugin.v1.HostAPI.CreateDossier:output_type -> sportello.plugin.v1.Dossier
+	16, // 53: sportello.plugin.v1.HostAPI.GetDossier:output_type -> sportello.plugin.v1.Dossier
+	20, // 54: sportello.plugin.v1.HostAPI.ListDossiers:output_type -> sportello.plugin.v1.ListDossiersResponse
+	16, // 55: sportello.plugin.v1.HostAPI.SetDossierStatus:output_type -> sportello.plugin.v1.Dossier
+	16, // 56: sportello.plugin.v1.HostAPI.SetDossierDue:output_type -> sportello.plugin.v1.Dossier
+	24, // 57: sportello.plugin.v1.HostAPI.AddDossierMessage:output_type -> sportello.plugin.v1.DossierMessage
+	26, // 58: sportello.plugin.v1.HostAPI.IssueDocument:output_type -> sportello.plugin.v1.Attachment
+	27, // 59: sportello.plugin.v1.HostAPI.Reserve:output_type -> sportello.plugin.v1.Reservation
+	27, // 60: sportello.plugin.v1.HostAPI.CancelReservation:output_type -> sportello.plugin.v1.Reservation
+	27, // 61: sportello.plugin.v1.HostAPI.GetReservation:output_type -> sportello.plugin.v1.Reservation
+	27, // 62: sportello.plugin.v1.HostAPI.ConfirmReservation:output_type -> sportello.plugin.v1.Reservation
+	32, // 63: sportello.plugin.v1.HostAPI.GetSetting:output_type -> sportello.plugin.v1.Setting
+	32, // 64: sportello.plugin.v1.HostAPI.PutSetting:output_type -> sportello.plugin.v1.Setting
+	36, // 65: sportello.plugin.v1.HostAPI.Notify:output_type -> sportello.plugin.v1.NotifyResponse
+	37, // 66: sportello.plugin.v1.HostAPI.CreatePayment:output_type -> sportello.plugin.v1.Payment
+	37, // 67: sportello.plugin.v1.HostAPI.GetPayment:output_type -> sportello.plugin.v1.Payment
+	41, // 68: sportello.plugin.v1.HostAPI.Audit:output_type -> sportello.plugin.v1.AuditResponse
+	46, // 69: sportello.plugin.v1.HostAPI.DefineResources:output_type -> sportello.plugin.v1.DefineResourcesResponse
+	48, // 70: sportello.plugin.v1.HostAPI.BookingDays:output_type -> sportello.plugin.v1.BookingDaysResponse
+	51, // 71: sportello.plugin.v1.HostAPI.BookingSlots:output_type -> sportello.plugin.v1.BookingSlotsResponse
+	53, // 72: sportello.plugin.v1.HostAPI.Book:output_type -> sportello.plugin.v1.Booking
+	53, // 73: sportello.plugin.v1.HostAPI.GetBooking:output_type -> sportello.plugin.v1.Booking
+	53, // 74: sportello.plugin.v1.HostAPI.ApproveBooking:output_type -> sportello.plugin.v1.Booking
+	53, // 75: sportello.plugin.v1.HostAPI.DeclineBooking:output_type -> sportello.plugin.v1.Booking
+	53, // 76: sportello.plugin.v1.HostAPI.CancelBooking:output_type -> sportello.plugin.v1.Booking
+	49, // [49:77] is the sub-list for method output_type
+	21, // [21:49] is the sub-list for method input_type
 	21, // [21:21] is the sub-list for extension type_name
 	21, // [21:21] is the sub-list for extension extendee
 	0,  // [0:21] is the sub-list for field type_name
@@ -4499,7 +4558,7 @@ func file_sportello_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sportello_plugin_v1_plugin_proto_rawDesc), len(file_sportello_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   62,
+			NumMessages:   63,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -221,6 +221,7 @@ const (
 	HostAPI_GetDossier_FullMethodName         = "/sportello.plugin.v1.HostAPI/GetDossier"
 	HostAPI_ListDossiers_FullMethodName       = "/sportello.plugin.v1.HostAPI/ListDossiers"
 	HostAPI_SetDossierStatus_FullMethodName   = "/sportello.plugin.v1.HostAPI/SetDossierStatus"
+	HostAPI_SetDossierDue_FullMethodName      = "/sportello.plugin.v1.HostAPI/SetDossierDue"
 	HostAPI_AddDossierMessage_FullMethodName  = "/sportello.plugin.v1.HostAPI/AddDossierMessage"
 	HostAPI_IssueDocument_FullMethodName      = "/sportello.plugin.v1.HostAPI/IssueDocument"
 	HostAPI_Reserve_FullMethodName            = "/sportello.plugin.v1.HostAPI/Reserve"
@@ -256,6 +257,9 @@ type HostAPIClient interface {
 	GetDossier(ctx context.Context, in *GetDossierRequest, opts ...grpc.CallOption) (*Dossier, error)
 	ListDossiers(ctx context.Context, in *ListDossiersRequest, opts ...grpc.CallOption) (*ListDossiersResponse, error)
 	SetDossierStatus(ctx context.Context, in *SetDossierStatusRequest, opts ...grpc.CallOption) (*Dossier, error)
+	// SetDossierDue moves a dossier's deadline (a term suspended by law,
+	// say), recorded in its history; staff only. due_unix 0 removes it.
+	SetDossierDue(ctx context.Context, in *SetDossierDueRequest, opts ...grpc.CallOption) (*Dossier, error)
 	// AddDossierMessage adds a public reply (the citizen sees it and is
 	// notified) or an internal note (staff only) to one of the service's
 	// dossiers.
@@ -347,6 +351,16 @@ func (c *hostAPIClient) SetDossierStatus(ctx context.Context, in *SetDossierStat
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Dossier)
 	err := c.cc.Invoke(ctx, HostAPI_SetDossierStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostAPIClient) SetDossierDue(ctx context.Context, in *SetDossierDueRequest, opts ...grpc.CallOption) (*Dossier, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Dossier)
+	err := c.cc.Invoke(ctx, HostAPI_SetDossierDue_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -566,6 +580,9 @@ type HostAPIServer interface {
 	GetDossier(context.Context, *GetDossierRequest) (*Dossier, error)
 	ListDossiers(context.Context, *ListDossiersRequest) (*ListDossiersResponse, error)
 	SetDossierStatus(context.Context, *SetDossierStatusRequest) (*Dossier, error)
+	// SetDossierDue moves a dossier's deadline (a term suspended by law,
+	// say), recorded in its history; staff only. due_unix 0 removes it.
+	SetDossierDue(context.Context, *SetDossierDueRequest) (*Dossier, error)
 	// AddDossierMessage adds a public reply (the citizen sees it and is
 	// notified) or an internal note (staff only) to one of the service's
 	// dossiers.
@@ -634,6 +651,9 @@ func (UnimplementedHostAPIServer) ListDossiers(context.Context, *ListDossiersReq
 }
 func (UnimplementedHostAPIServer) SetDossierStatus(context.Context, *SetDossierStatusRequest) (*Dossier, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SetDossierStatus not implemented")
+}
+func (UnimplementedHostAPIServer) SetDossierDue(context.Context, *SetDossierDueRequest) (*Dossier, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetDossierDue not implemented")
 }
 func (UnimplementedHostAPIServer) AddDossierMessage(context.Context, *AddDossierMessageRequest) (*DossierMessage, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method AddDossierMessage not implemented")
@@ -784,6 +804,24 @@ func _HostAPI_SetDossierStatus_Handler(srv interface{}, ctx context.Context, dec
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(HostAPIServer).SetDossierStatus(ctx, req.(*SetDossierStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostAPI_SetDossierDue_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetDossierDueRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostAPIServer).SetDossierDue(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostAPI_SetDossierDue_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostAPIServer).SetDossierDue(ctx, req.(*SetDossierDueRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1170,6 +1208,10 @@ var HostAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetDossierStatus",
 			Handler:    _HostAPI_SetDossierStatus_Handler,
+		},
+		{
+			MethodName: "SetDossierDue",
+			Handler:    _HostAPI_SetDossierDue_Handler,
 		},
 		{
 			MethodName: "AddDossierMessage",

@@ -242,7 +242,7 @@ func (h *Host) FailOn(method string, err error) {
 	}
 }
 
-var methods = []string{"CreateDossier", "GetDossier", "ListDossiers", "SetDossierStatus", "AddDossierMessage",
+var methods = []string{"CreateDossier", "GetDossier", "ListDossiers", "SetDossierStatus", "SetDossierDue", "AddDossierMessage",
 	"IssueDocument", "Reserve", "CancelReservation", "GetReservation", "ConfirmReservation", "GetSetting",
 	"PutSetting", "Notify", "CreatePayment", "GetPayment", "Audit", "DefineResources", "BookingDays", "BookingSlots",
 	"Book", "GetBooking", "ApproveBooking", "DeclineBooking", "CancelBooking"}
@@ -731,6 +731,30 @@ func (b *bound) SetDossierStatus(ctx context.Context, id int64, status, note str
 	d.Status = status
 	d.Version++
 	st.events = append(st.events, Event{DossierID: id, Status: status, Note: note, Actor: b.actorRef(), At: b.h.Now()})
+	return proto.Clone(d).(*pb.Dossier), nil
+}
+
+func (b *bound) SetDossierDue(ctx context.Context, id int64, due time.Time) (*pb.Dossier, error) {
+	st, err := b.begin(ctx, "SetDossierDue")
+	if err != nil {
+		return nil, err
+	}
+	defer b.end()
+	if b.actor.Kind != "staff" {
+		return nil, hostErr(codes.PermissionDenied, "only staff move a dossier's deadline")
+	}
+	if !due.IsZero() && (due.Year() < 2000 || due.Year() > 9999) {
+		return nil, hostErr(codes.InvalidArgument, "due %s: not a date between the years 2000 and 9999", due)
+	}
+	d, err := b.dossier(st, id)
+	if err != nil {
+		return nil, err
+	}
+	d.DueUnix = 0
+	if !due.IsZero() {
+		d.DueUnix = due.Unix()
+	}
+	d.Version++
 	return proto.Clone(d).(*pb.Dossier), nil
 }
 
