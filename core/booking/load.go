@@ -178,5 +178,3 @@ func (e *Engine) loadCalendar(ctx context.Context, tx bun.Tx, tenantID, resource
 	return &l, nil
 }
 
-var zzQuery string
-var zzArgs []any

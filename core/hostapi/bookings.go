@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,7 +29,7 @@ import (
 // WithBookingClock gives the Host API's booking engine a clock of its own
 // (holds, notice, deadlines), for tests.
 func WithBookingClock(now func() time.Time) Option {
-	return func(s *Server) { s.bookings = booking.New(s.db, now) }
+	return func(s *Server) { s.bookings, s.bookingNow = booking.New(s.db, now), now }
 }
 
 const (
@@ -36,6 +37,7 @@ const (
 	maxHoursRules     = 20
 	maxClosures       = 200
 	maxBookHold       = 24 * 60
+	maxBookStart      = 253402300799 // 9999-12-31T23:59:59Z: later, the database has no dates to compare with
 	resourceSeparator = "--"
 )
 
@@ -164,11 +166,6 @@ func (s *Server) defineResources(ctx context.Context, c Call, r *pb.DefineResour
 	if n := len(r.GetResources()); n > maxResources {
 		return nil, invalid("at most %d resources, not %d", maxResources, n)
 	}
-	type declared struct {
-		res      booking.Resource
-		hours    []booking.Hours
-		closures []booking.Closure
-	}
 	var all []declared
 	listed := map[string]bool{}
 	for i, pr := range r.GetResources() {
@@ -227,6 +224,9 @@ func (s *Server) defineResources(ctx context.Context, c Call, r *pb.DefineResour
 			}
 			d.closures = append(d.closures, booking.Closure{From: from, To: to, Reason: cl.GetReason()})
 		}
+		if err := d.check(pr.GetSlug()); err != nil {
+			return nil, err
+		}
 		all = append(all, d)
 	}
 	out := &pb.DefineResourcesResponse{}
@@ -253,6 +253,114 @@ func (s *Server) defineResources(ctx context.Context, c Call, r *pb.DefineResour
 		}
 	}
 	return out, nil
+}
+
+// declared is one resource of a DefineResources call, in the engine's terms.
+type declared struct {
+	res      booking.Resource
+	hours    []booking.Hours
+	closures []booking.Closure
+}
+
+var langCode = regexp.MustCompile(`^[a-z]{2}$`)
+
+// check refuses what the engine would refuse of d. The engine checks a
+// resource only as it declares it, so a bad resource late in the list
+// would leave those before it declared; checked here first, a refused
+// call writes nothing. The limits are the engine's (which checks again):
+// none may be stricter, or a configuration it takes would be refused.
+func (d *declared) check(slug string) error {
+	r, c := &d.res, &d.res.Calendar
+	switch r.Kind {
+	case booking.Desk, booking.Room, booking.Expert:
+	default:
+		return invalid("resource %s: kind %q: want desk, room or expert", slug, r.Kind)
+	}
+	if len(r.Name) == 0 {
+		return invalid("resource %s: a name in at least one language", slug)
+	}
+	for lang, n := range r.Name {
+		if !langCode.MatchString(lang) || n == "" || len(n) > 200 || checkText("name", n, false, 200) != nil {
+			return invalid("resource %s: name[%q] must be 1-200 characters of text under a two-letter language code", slug, lang)
+		}
+	}
+	for _, f := range []struct {
+		name      string
+		v, lo, hi int
+	}{
+		{"capacity", r.Capacity, 1, 1000}, {"slot_minutes", c.SlotMinutes, 5, 1440}, {"horizon_days", c.HorizonDays, 1, 730},
+		{"min_notice_minutes", c.MinNoticeMinutes, 0, 43200}, {"cancel_deadline_minutes", c.CancelDeadlineMinutes, 0, 43200},
+	} {
+		if f.v != 0 && (f.v < f.lo || f.v > f.hi) { // 0 takes the default
+			return invalid("resource %s: %s %d: want %d to %d", slug, f.name, f.v, f.lo, f.hi)
+		}
+	}
+	if r.PriceCents < 0 {
+		return invalid("resource %s: price_cents %d must not be negative", slug, r.PriceCents)
+	}
+	if r.Currency != "" && !currencyISO.MatchString(r.Currency) {
+		return invalid("resource %s: currency %q: an ISO 4217 code such as EUR", slug, r.Currency)
+	}
+	// "Local" would be the server's own zone, whatever machine it runs on.
+	if tz := c.TimeZone; tz != "" {
+		if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
+			return invalid("resource %s: time zone %q: an IANA name such as Europe/Rome", slug, tz)
+		}
+	}
+	named := map[string]bool{}
+	for i, h := range d.hours {
+		if h.Name == "" || len(h.Name) > 80 || checkText("name", h.Name, false, 80) != nil {
+			return invalid("resource %s hours[%d]: a name of 1-80 characters", slug, i)
+		}
+		if named[h.Name] {
+			return invalid("resource %s hours[%d]: the name %q is used twice", slug, i, h.Name)
+		}
+		named[h.Name] = true
+		if len(h.Weekdays) == 0 {
+			return invalid("resource %s hours %q: no weekday", slug, h.Name)
+		}
+		opens, err := clockMinutes(h.Opens)
+		if err != nil {
+			return invalid("resource %s hours %q opens: %v", slug, h.Name, err)
+		}
+		closes, err := clockMinutes(h.Closes)
+		if err != nil {
+			return invalid("resource %s hours %q closes: %v", slug, h.Name, err)
+		}
+		if closes <= opens {
+			return invalid("resource %s hours %q: closes at %s, not after it opens at %s", slug, h.Name, h.Closes, h.Opens)
+		}
+		if !h.ValidFrom.IsZero() && !h.ValidTo.IsZero() && h.ValidTo.Before(h.ValidFrom) {
+			return invalid("resource %s hours %q: valid until %s, before it starts on %s", slug, h.Name,
+				h.ValidTo.Format(time.DateOnly), h.ValidFrom.Format(time.DateOnly))
+		}
+	}
+	for _, cl := range d.closures {
+		switch {
+		case cl.From.IsZero() || cl.To.IsZero(): // 0001-01-01, the zero time
+			return invalid("resource %s: a closure needs its first and last day", slug)
+		case cl.To.Before(cl.From):
+			return invalid("resource %s: closure ends on %s, before it starts on %s", slug,
+				cl.To.Format(time.DateOnly), cl.From.Format(time.DateOnly))
+		case cl.To.Sub(cl.From) > 366*24*time.Hour:
+			return invalid("resource %s: a closure spans at most a year", slug)
+		case len(cl.Reason) > 200:
+			return invalid("resource %s: closure reason: at most 200 bytes", slug)
+		}
+	}
+	return nil
+}
+
+// clockMinutes reads a time of day as the engine does: "HH:MM" from
+// "00:00" to "24:00".
+func clockMinutes(s string) (int, error) {
+	h, m, ok := strings.Cut(s, ":")
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if !ok || len(h) != 2 || len(m) != 2 || err1 != nil || err2 != nil || hh < 0 || hh > 24 || mm < 0 || mm > 59 || (hh == 24 && mm != 0) {
+		return 0, fmt.Errorf("%q: want a time from 00:00 to 24:00", s)
+	}
+	return hh*60 + mm, nil
 }
 
 func resourcePB(plugin string, r *booking.Resource, hours []booking.Hours, closures []booking.Closure) *pb.BookingResource {
@@ -361,6 +469,8 @@ func (s *Server) book(ctx context.Context, c Call, r *pb.BookRequest) (*pb.Booki
 	switch {
 	case r.GetStartUnix() <= 0:
 		return nil, invalid("start_unix: the first slot's start is required")
+	case r.GetStartUnix() > maxBookStart:
+		return nil, invalid("start_unix %d: past the year 9999", r.GetStartUnix())
 	case r.GetSlots() < 0 || r.GetSlots() > booking.MaxRunSlots:
 		return nil, invalid("slots must be 1 to %d (0 is 1)", booking.MaxRunSlots)
 	case r.GetHoldMinutes() < 0 || r.GetHoldMinutes() > maxBookHold:
@@ -439,6 +549,10 @@ func (s *Server) getBooking(ctx context.Context, c Call, r *pb.GetBookingRequest
 	b, slug, err := s.serviceBooking(ctx, c, r.GetCode(), by)
 	if err != nil {
 		return nil, err
+	}
+	if b.Status == booking.Held && !b.ExpiresAt.After(s.bookingNow()) {
+		// Its slot is free already; the sweep has yet to write so.
+		b.Status = booking.Expired
 	}
 	return bookingPB(b, slug), nil
 }
