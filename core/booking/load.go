@@ -177,4 +177,3 @@ func (e *Engine) loadCalendar(ctx context.Context, tx bun.Tx, tenantID, resource
 	}
 	return &l, nil
 }
-

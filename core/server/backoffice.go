@@ -883,6 +883,15 @@ func (s *Server) staffDossierAction(c *fiber.Ctx) error {
 	st := dossierState{status: out.status, action: action.GetId(), actionDoc: out.doc, actionErrs: out.errs}
 	if out.stale {
 		cur := &dossier.StaleError{Number: d.Number, Saw: version, Current: d.Version, ChangedAt: d.UpdatedAt}
+		// Who moved it on is the last entry of its history, as a refused
+		// step of the page names them.
+		history, err := s.Dossiers.History(c.UserContext(), rs.tenant.ID, id, false)
+		if err != nil {
+			return err
+		}
+		if len(history) > 0 {
+			cur.ChangedBy = history[len(history)-1].Actor
+		}
 		st.stale = s.staleMessage(rs.lang, cur)
 	}
 	if st.status == fiber.StatusOK {

@@ -88,7 +88,7 @@ func (s *Server) paymentData(c *fiber.Ctx, p *payments.Payment) (web.PaymentData
 	if p.DossierID > 0 {
 		d.DossierURL = rs.base + "/requests/" + strconv.FormatInt(p.DossierID, 10)
 		if staff {
-			d.DossierURL = rs.base + "/backoffice/dossiers/" + strconv.FormatInt(p.DossierID, 10)
+			d.DossierURL = rs.base + "/backoffice/requests/" + strconv.FormatInt(p.DossierID, 10)
 		}
 	}
 	events, err := s.Payments.Events(c.UserContext(), rs.tenant.ID, p.ID)

@@ -135,8 +135,8 @@ type Condition struct {
 	Min     *float64 `yaml:"min"`
 	Max     *float64 `yaml:"max"`
 	Age     *Age     `yaml:"age"`
-	When    *Match `yaml:"when"`
-	Message Text   `yaml:"message"`
+	When    *Match   `yaml:"when"`
+	Message Text     `yaml:"message"`
 }
 
 // Age bounds the age, in whole years, reached on a day: today, or the
@@ -164,15 +164,15 @@ type Unique struct {
 // the answer to a choice, times the answers to Times (a number, or the
 // count of choices ticked). The town may change the amounts.
 type Fee struct {
-	On       string   `yaml:"on"` // "submit" or the id of a transition
-	Amount   *float64 `yaml:"amount"`
-	By       *FeeBy   `yaml:"by"`
-	Times    []string `yaml:"times"`
+	On     string   `yaml:"on"` // "submit" or the id of a transition
+	Amount *float64 `yaml:"amount"`
+	By     *FeeBy   `yaml:"by"`
+	Times  []string `yaml:"times"`
 	// DaysBetween multiplies by the days from one date answer to another,
 	// both included: an occupation from the 25th to the 26th is two days.
 	DaysBetween []string `yaml:"days_between"`
-	Currency string   `yaml:"currency"`
-	Reason   Text     `yaml:"reason"` // pagoPA's causale; the dossier number follows
+	Currency    string   `yaml:"currency"`
+	Reason      Text     `yaml:"reason"` // pagoPA's causale; the dossier number follows
 }
 
 // FeeBy prices each answer of a choice.
@@ -395,7 +395,7 @@ type fieldInfo struct {
 	enum     []any
 	titles   map[string][]string // x-enum-titles of enum, by language
 	items    []any               // an array's choices
-	required bool  // by the form itself (its parent is required too, for a nested field)
+	required bool                // by the form itself (its parent is required too, for a nested field)
 	widget   string
 	accept   []string
 	maxBytes int64

@@ -8,7 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-		"math"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
