@@ -372,7 +372,7 @@ func (s *Server) renderDossier(c *fiber.Ctx, dk *desk, d *dossier.Dossier, st do
 	for i := range files {
 		pd.Attachments = append(pd.Attachments, s.attachmentView(rs.lang, &files[i], base))
 	}
-	pd.Data = dataRows(rec, rs.lang, d.Data)
+	pd.Data = dataRows(rec, rs.lang, d.Data, false)
 	status := d.Status
 	if st.form.Status != "" {
 		status = st.form.Status
@@ -507,95 +507,6 @@ func (s *Server) attachmentView(lang string, a *dossier.Attachment, base string)
 	return web.AttachmentView{ID: a.ID, Name: a.Name, Type: a.ContentType, Size: forms.FormatBytes(lang, a.Size),
 		Internal: a.Internal, By: a.UploadedBy.Name, At: local(a.CreatedAt),
 		URL: base + "/attachments/" + strconv.FormatInt(a.ID, 10)}
-}
-
-// dataRows shows a dossier's data: each answer labelled as the service's
-// forms label the field, in their order, and the rest after it.
-func dataRows(rec *catalog.Record, lang string, raw json.RawMessage) []web.DataRow {
-	var data map[string]any
-	if len(raw) == 0 || json.Unmarshal(raw, &data) != nil || len(data) == 0 {
-		return nil
-	}
-	type label struct {
-		text  string
-		order int
-	}
-	labels := map[string]label{}
-	if rec != nil && rec.Manifest != nil {
-		n := 0
-		for _, f := range rec.Manifest.GetForms() {
-			var sch struct {
-				Properties map[string]struct {
-					Title  string            `json:"title"`
-					XTitle map[string]string `json:"x-title"`
-				} `json:"properties"`
-				Order []string `json:"x-order"`
-			}
-			if json.Unmarshal(f.GetSchemaJson(), &sch) != nil {
-				continue
-			}
-			for _, name := range sch.Order {
-				p, ok := sch.Properties[name]
-				if _, seen := labels[name]; !ok || seen {
-					continue
-				}
-				t := p.XTitle[lang]
-				if t == "" {
-					t = p.Title
-				}
-				labels[name] = label{t, n}
-				n++
-			}
-		}
-	}
-	keys := make([]string, 0, len(data))
-	for k := range data {
-		keys = append(keys, k)
-	}
-	sort.SliceStable(keys, func(i, j int) bool {
-		li, iok := labels[keys[i]]
-		lj, jok := labels[keys[j]]
-		switch {
-		case iok && jok:
-			return li.order < lj.order
-		case iok != jok:
-			return iok
-		}
-		return keys[i] < keys[j]
-	})
-	rows := make([]web.DataRow, 0, len(keys))
-	for _, k := range keys {
-		l := labels[k].text
-		if l == "" {
-			l = strings.ReplaceAll(k, "_", " ")
-		}
-		rows = append(rows, web.DataRow{Label: l, Value: displayValue(data[k])})
-	}
-	return rows
-}
-
-func displayValue(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return v
-	case bool:
-		if v {
-			return "✓"
-		}
-		return "—"
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	case []any:
-		parts := make([]string, len(v))
-		for i, e := range v {
-			parts[i] = displayValue(e)
-		}
-		return strings.Join(parts, ", ")
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 // dossierActions are the actions of rec's plugin on one dossier for

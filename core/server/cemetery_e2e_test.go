@@ -338,6 +338,14 @@ func TestCemeteryConcessionEndToEnd(t *testing.T) {
 	}
 	r = mario.get(base + "/requests/" + strconv.FormatInt(d.ID, 10))
 	expect(t, r, 200, "In attesa di pagamento", "è stata approvata. Paga € "+cemEuro(fee), notice, "Posto nel blocco C.")
+	// The citizen's answers are worded as the form words them; the
+	// plugin's bookkeeping (the fee in cents, the language) is not theirs.
+	expect(t, r, 200, "Loculo")
+	for _, internal := range []string{"fee cents", ">lang<"} {
+		if strings.Contains(r.body, internal) {
+			t.Errorf("the citizen's request page shows the plugin's %q", internal)
+		}
+	}
 
 	t.Run("the deed still waits for the payment", func(t *testing.T) {
 		expect(t, paolo.form(page, page+"/actions/issue", url.Values{"version": {versionField.FindStringSubmatch(paolo.get(page).body)[1]},

@@ -124,7 +124,7 @@ func (s *Server) renderMyRequest(c *fiber.Ctx, d *dossier.Dossier, status int, f
 	}
 	md := &web.MyRequestData{Request: s.dossierView(nil, rec, rs.lang, d), BackURL: rs.base + "/requests",
 		Timeline: s.timeline(nil, rec, rs.lang, history, base), Attachments: []web.AttachmentView{},
-		Data: dataRows(rec, rs.lang, d.Data), Result: result, Refusal: refusal}
+		Data: dataRows(rec, rs.lang, d.Data, true), Result: result, Refusal: refusal}
 	for i := range files {
 		md.Attachments = append(md.Attachments, s.attachmentView(rs.lang, &files[i], base))
 	}

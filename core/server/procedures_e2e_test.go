@@ -233,7 +233,7 @@ func procScrutineer(t *testing.T, s *site) {
 
 	procStep(t, "the office approves one and rejects another", func(t *testing.T) {
 		page := dossierURL(s, slug, procDossier(t, s, slug, marioNo).ID)
-		expect(t, op.get(page), 200, "Accogli la disponibilità", "Respingi la disponibilità", "1990-03-14")
+		expect(t, op.get(page), 200, "Accogli la disponibilità", "Respingi la disponibilità", "14\u00a0marzo 1990")
 		r := procAction(op, page, "approve", url.Values{})
 		expect(t, r, 200, "Disponibilità accolta (pratica n. "+marioNo+")", "Accolta")
 		// Decided once: a second decision is refused, not repeated.
