@@ -239,8 +239,10 @@ type MyRequestData struct {
 	Timeline    []TimelineEntry  `json:"timeline"`
 	Attachments []AttachmentView `json:"attachments"`
 	Data        []DataRow        `json:"data,omitempty"`
-	Actions     []ServiceAction  `json:"-"`
-	BackURL     string           `json:"-"`
+	// Payments are what the request asks the citizen to pay.
+	Payments []PaymentRow    `json:"payments,omitempty"`
+	Actions  []ServiceAction `json:"-"`
+	BackURL  string          `json:"-"`
 	// Result is what an action answered; Refusal why it was declined.
 	Result  *ServiceResult `json:"-"`
 	Refusal string         `json:"-"`

@@ -73,6 +73,7 @@ func backofficeSamples(pages map[string]*Page, tp func(name, title string, u *Us
 	mine.Priority, mine.Office, mine.Assignee, mine.Applicant = "", "", "", ApplicantView{}
 	file.URL = "/t/lugano/requests/42/attachments/7"
 	pages["my_requests_detail"] = tp("my_requests_detail", "2026-000042", citizen, &MyRequestData{Request: mine,
+		Payments: []PaymentRow{{URL: "/t/lugano/payments/7", Reason: "Diritti di segreteria", Amount: "16,00 €", Status: "payment_pending", Date: "3 marzo 2025"}},
 		Timeline: []TimelineEntry{timeline[0], timeline[2]}, Attachments: []AttachmentView{file}, BackURL: "/t/lugano/requests",
 		Actions: []ServiceAction{{ID: "remind", Label: "Sollecita", Title: "Sollecita", URL: "/t/lugano/requests/42/actions/remind"}},
 		Result:  &ServiceResult{Message: "Sollecito inviato."}})
@@ -108,7 +109,7 @@ func TestRenderBackofficeContent(t *testing.T) {
 			`href="/t/lugano/requests?cursor=abc"`, `href="/t/lugano/requests"`}, nil},
 		{"my_requests-empty", []string{"Non hai ancora inviato richieste."}, []string{"<table"}},
 		{"my_requests_detail", []string{"Sollecito inviato.", "Le scriviamo entro venerdì.", `href="/t/lugano/requests/42/attachments/7" download`,
-			`action="/t/lugano/requests/42/actions/remind"`}, []string{"Chiamare dopo le 14.", "Solo per gli uffici", "Marco Rezzonico</dd>"}},
+			`action="/t/lugano/requests/42/actions/remind"`, `href="/t/lugano/payments/7"`, "Diritti di segreteria"}, []string{"Chiamare dopo le 14.", "Solo per gli uffici", "Marco Rezzonico</dd>"}},
 		{"backoffice", []string{`href="/t/lugano/backoffice"`}, []string{`href="/t/lugano/requests"`}},
 	}
 	for _, tt := range tests {

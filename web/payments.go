@@ -34,9 +34,9 @@ type PaymentsData struct {
 
 // PaymentRow is one payment in a list.
 type PaymentRow struct {
-	URL    string
-	Reason string
-	Amount string
-	Status string
-	Date   string
+	URL    string `json:"url"`
+	Reason string `json:"reason"`
+	Amount string `json:"amount"`
+	Status string `json:"status"`
+	Date   string `json:"date"`
 }

@@ -340,7 +340,7 @@ func TestCemeteryConcessionEndToEnd(t *testing.T) {
 	expect(t, r, 200, "In attesa di pagamento", "è stata approvata. Paga € "+cemEuro(fee), notice, "Posto nel blocco C.")
 	// The citizen's answers are worded as the form words them; the
 	// plugin's bookkeeping (the fee in cents, the language) is not theirs.
-	expect(t, r, 200, "Loculo")
+	expect(t, r, 200, "Loculo", `href="/t/`+cemTown+`/payments/`)
 	for _, internal := range []string{"fee cents", ">lang<"} {
 		if strings.Contains(r.body, internal) {
 			t.Errorf("the citizen's request page shows the plugin's %q", internal)

@@ -128,6 +128,9 @@ func (s *Server) renderMyRequest(c *fiber.Ctx, d *dossier.Dossier, status int, f
 	for i := range files {
 		md.Attachments = append(md.Attachments, s.attachmentView(rs.lang, &files[i], base))
 	}
+	if md.Payments, err = s.dossierPayments(c, d); err != nil {
+		return err
+	}
 	if rec != nil && rec.Manifest != nil {
 		if md.Actions, err = s.dossierActions(c, rec, "citizen", base+"/actions/", failed, doc, errs); err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/sportello/sportello/core/dossier"
 	"github.com/sportello/sportello/core/i18n"
 	"github.com/sportello/sportello/core/payments"
 	"github.com/sportello/sportello/web"
@@ -219,9 +220,7 @@ func (s *Server) myPayments(c *fiber.Ctx) error {
 			return err
 		}
 		for _, p := range list {
-			d.Payments = append(d.Payments, web.PaymentRow{URL: s.paymentURL(c, p.ID), Reason: p.Reason,
-				Amount: i18n.FormatMoney(rs.lang, p.AmountCents, p.Currency), Status: string(p.Status),
-				Date: i18n.FormatDate(rs.lang, p.CreatedAt)})
+			d.Payments = append(d.Payments, paymentRow(s, c, rs.lang, p))
 		}
 	}
 	if wantsJSON(c) {
@@ -230,6 +229,31 @@ func (s *Server) myPayments(c *fiber.Ctx) error {
 	page := s.page(c, "payments", s.i18n.T(rs.lang, "payments.title", nil))
 	page.Data = d
 	return s.render(c, page)
+}
+
+// dossierPayments are the payments a citizen's request asks of them.
+func (s *Server) dossierPayments(c *fiber.Ctx, d *dossier.Dossier) ([]web.PaymentRow, error) {
+	if s.Payments == nil {
+		return nil, nil
+	}
+	rs := state(c)
+	list, err := s.Payments.ForDossier(c.UserContext(), rs.tenant.ID, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []web.PaymentRow
+	for _, p := range list {
+		if p.CitizenID != d.CitizenID {
+			continue
+		}
+		out = append(out, paymentRow(s, c, rs.lang, p))
+	}
+	return out, nil
+}
+
+func paymentRow(s *Server, c *fiber.Ctx, lang string, p *payments.Payment) web.PaymentRow {
+	return web.PaymentRow{URL: s.paymentURL(c, p.ID), Reason: p.Reason, Amount: i18n.FormatMoney(lang, p.AmountCents, p.Currency),
+		Status: string(p.Status), Date: i18n.FormatDate(lang, p.CreatedAt)}
 }
 
 // paymentError is the status and message of a payments error, for
