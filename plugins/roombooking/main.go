@@ -1,5 +1,7 @@
-// Command roombooking books the town's rooms and halls by the hour, holding
-// a slot until it is paid.
+// Command roombooking books the town's rooms and halls on the core booking
+// engine: one or several consecutive slots of a room, held until paid,
+// approved by the room's office where the town wants it, and wedding
+// rooms for a ceremony on a date.
 package main
 
 import (
