@@ -206,7 +206,10 @@ func TestTampered(t *testing.T) {
 			end := m[2] + len(bytes.TrimRight(b[m[2]:m[3]], "0"))
 			out := append([]byte{}, b...)
 			i := end - 20
-			out[i] = "01"[b[i]&1] // another hex digit
+			out[i] = '0' // another hex digit
+			if b[i] == '0' {
+				out[i] = '1'
+			}
 			return out
 		}},
 		{name: "an update appended", valid: true, tamper: func(b []byte) []byte {
