@@ -145,10 +145,10 @@ func bookingStatus(err error) error {
 
 // bookingActor is who the call acts for, in the engine's terms.
 func bookingActor(c Call) (booking.Actor, error) {
-	switch c.Actor.Kind {
-	case ActorStaff:
+	switch {
+	case c.Actor.privileged():
 		return booking.Actor{Staff: true}, nil
-	case ActorCitizen:
+	case c.Actor.Kind == ActorCitizen:
 		return booking.Actor{Citizen: c.Actor.ID}, nil
 	}
 	return booking.Actor{}, denied("an anonymous visitor has no bookings; the citizen must log in")
@@ -566,7 +566,7 @@ func (s *Server) declineBooking(ctx context.Context, c Call, r *pb.DecideBooking
 }
 
 func (s *Server) decideBooking(ctx context.Context, c Call, r *pb.DecideBookingRequest, approve bool) (*pb.Booking, error) {
-	if c.Actor.Kind != ActorStaff {
+	if !c.Actor.privileged() {
 		return nil, denied("only staff decide on a booking")
 	}
 	if err := checkText("reason", r.GetReason(), false, 500); err != nil {

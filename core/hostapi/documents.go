@@ -54,12 +54,13 @@ func (v *view) IssueDocument(ctx context.Context, r *pb.IssueDocumentRequest) (*
 // issueDocument attaches a PDF to one of the service's dossiers, public to
 // its citizen, signed first with the tenant's certificate if asked. A
 // document in the town's name is an act of its staff: a plugin issues
-// one only in a staff member's request.
+// one only in a staff member's request, or on an event of the host's
+// (what the town's staff set the service up to do once, say, it is paid).
 func (s *Server) issueDocument(ctx context.Context, c Call, r *pb.IssueDocumentRequest) (*pb.Attachment, error) {
 	if s.docs == nil {
 		return nil, status.Error(codes.Unavailable, "this host keeps no documents (no attachment folder configured)")
 	}
-	if c.Actor.Kind != ActorStaff {
+	if !c.Actor.privileged() {
 		return nil, denied("documents are issued on a staff member's request only")
 	}
 	name := strings.TrimSpace(r.GetName())

@@ -62,10 +62,10 @@ func dossierErr(err error) error {
 // its tenant (on top of row-level security), its plugin's service, and for
 // a citizen their own, submitted ones.
 func dossierScope(c Call) (string, []any, error) {
-	switch c.Actor.Kind {
-	case ActorStaff:
+	switch {
+	case c.Actor.privileged():
 		return "d.tenant_id = ? AND d.service_id = ?", []any{c.TenantID, c.PluginID}, nil
-	case ActorCitizen:
+	case c.Actor.Kind == ActorCitizen:
 		return "d.tenant_id = ? AND d.service_id = ? AND d.citizen_id = ? AND d.status <> 'draft'",
 			[]any{c.TenantID, c.PluginID, c.Actor.ID}, nil
 	}
@@ -251,7 +251,7 @@ func (s *Server) listDossiers(ctx context.Context, c Call, r *pb.ListDossiersReq
 }
 
 func (s *Server) setDossierStatus(ctx context.Context, c Call, r *pb.SetDossierStatusRequest) (*pb.Dossier, error) {
-	if c.Actor.Kind != ActorStaff {
+	if !c.Actor.privileged() {
 		return nil, denied("only staff change a dossier's status")
 	}
 	if !statusName.MatchString(r.GetStatus()) {
@@ -275,7 +275,7 @@ func (s *Server) setDossierStatus(ctx context.Context, c Call, r *pb.SetDossierS
 
 // setDossierDue moves a dossier's deadline; the history keeps both.
 func (s *Server) setDossierDue(ctx context.Context, c Call, r *pb.SetDossierDueRequest) (*pb.Dossier, error) {
-	if c.Actor.Kind != ActorStaff {
+	if !c.Actor.privileged() {
 		return nil, denied("only staff move a dossier's deadline")
 	}
 	var due time.Time
@@ -301,7 +301,7 @@ func (s *Server) addDossierMessage(ctx context.Context, c Call, r *pb.AddDossier
 	switch {
 	case c.Actor.Kind == ActorAnonymous:
 		return nil, denied("an anonymous visitor writes on no dossier")
-	case r.GetInternal() && c.Actor.Kind != ActorStaff:
+	case r.GetInternal() && !c.Actor.privileged():
 		return nil, denied("only staff write internal notes")
 	}
 	if err := checkText("body", r.GetBody(), true, dossier.MaxMessage); err != nil {

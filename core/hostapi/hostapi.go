@@ -40,9 +40,13 @@ import (
 
 // Actor kinds, as in the plugin contract.
 const (
-	ActorCitizen   = "citizen"
-	ActorStaff     = "staff"
-	ActorAnonymous = "anonymous"
+	ActorCitizen   = sdk.ActorCitizen
+	ActorStaff     = sdk.ActorStaff
+	ActorAnonymous = sdk.ActorAnonymous
+	// ActorSystem is the host itself (ID 0), calling a plugin on an event
+	// such as a payment's outcome. Only the host binds such a call: no
+	// HTTP request is ever made one.
+	ActorSystem = sdk.ActorSystem
 )
 
 // DefaultCallTimeout bounds a call token whose end is never called (a
@@ -58,11 +62,15 @@ type Call struct {
 }
 
 // Actor is who the request acts for: a citizen (citizens.id), a staff
-// member (users.id) or an anonymous visitor (ID 0).
+// member (users.id), an anonymous visitor (ID 0) or the system (ID 0).
 type Actor struct {
-	Kind string // ActorCitizen, ActorStaff or ActorAnonymous
+	Kind string // ActorCitizen, ActorStaff, ActorAnonymous or ActorSystem
 	ID   int64
 }
+
+// privileged reports whether a may do what only staff may: a member of
+// staff, or the host acting on its own for an event.
+func (a Actor) privileged() bool { return a.Kind == ActorStaff || a.Kind == ActorSystem }
 
 // String is the actor as audit_log and dossier_events record it.
 func (c Call) String() string {
@@ -83,9 +91,9 @@ func (c Call) validate() error {
 		if c.Actor.ID <= 0 {
 			return fmt.Errorf("%s actor without id", c.Actor.Kind)
 		}
-	case ActorAnonymous:
+	case ActorAnonymous, ActorSystem:
 		if c.Actor.ID != 0 {
-			return errors.New("anonymous actor with an id")
+			return fmt.Errorf("%s actor with an id", c.Actor.Kind)
 		}
 	default:
 		return fmt.Errorf("actor kind %q", c.Actor.Kind)

@@ -65,7 +65,8 @@ func (s *Server) notify(ctx context.Context, c Call, r *pb.NotifyRequest) (*pb.N
 // e-mail is known for now (citizens.email, users.email); nobody has a
 // phone number on file.
 func actorRecipient(ctx context.Context, tx bun.Tx, c Call, ch string) (string, error) {
-	if ch != "email" || c.Actor.Kind == ActorAnonymous {
+	// Nobody stands behind a visitor or the system: no address to use.
+	if ch != "email" || c.Actor.Kind == ActorAnonymous || c.Actor.Kind == ActorSystem {
 		return "", invalid("to is required: the actor has no known %s address", ch)
 	}
 	table := "citizens"

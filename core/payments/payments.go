@@ -47,6 +47,18 @@ func (s Status) Final() bool {
 	return false
 }
 
+// Outcome reports whether s is an outcome the service that asked for a
+// payment is told of (Options.OnOutcome): paid, a failed attempt, expired
+// or cancelled. A provider that could not open the position
+// (creation_failed) is the host's problem, not the service's.
+func (s Status) Outcome() bool {
+	switch s {
+	case Complete, PaymentFailed, Expired, Canceled:
+		return true
+	}
+	return false
+}
+
 // next is the life cycle: the states each state may move to.
 var next = map[Status][]Status{
 	CreationPending: {PaymentPending, CreationFailed, Canceled, Expired},
@@ -161,6 +173,14 @@ type Options struct {
 	TTL time.Duration
 	Now func() time.Time
 	Log *slog.Logger
+	// OnOutcome, when set, is told of a payment that has just reached an
+	// outcome (Status.Outcome), once per change, after the change is
+	// committed: by Transition, and so by Checkout and the sweeper's
+	// expiry. It runs in the caller's goroutine, with ctx's values but not
+	// its cancellation (the payment changed whether or not the caller is
+	// still there), so it must bound its own time. Its error is logged:
+	// the payment stands either way.
+	OnOutcome func(ctx context.Context, p Payment) error
 }
 
 // Service is the payments of every tenant.
@@ -172,11 +192,13 @@ type Service struct {
 	ttl       time.Duration
 	now       func() time.Time
 	log       *slog.Logger
+	onOutcome func(context.Context, Payment) error
 }
 
 // New is the payment service on db.
 func New(db *store.DB, o Options) (*Service, error) {
-	s := &Service{db: db, providers: map[string]Provider{}, def: o.Default, holds: o.Holds, ttl: o.TTL, now: o.Now, log: o.Log}
+	s := &Service{db: db, providers: map[string]Provider{}, def: o.Default, holds: o.Holds, ttl: o.TTL, now: o.Now, log: o.Log,
+		onOutcome: o.OnOutcome}
 	for _, p := range o.Providers {
 		s.providers[p.Name()] = p
 	}
@@ -371,9 +393,11 @@ func (s *Service) Checkout(ctx context.Context, tenantID, id int64, actor, retur
 
 // Transition moves payment id to status to, recording who did it. A hold
 // the payment is for is confirmed when it completes and released when it
-// can no longer complete, in the same transaction.
+// can no longer complete, in the same transaction. Once that is committed,
+// an outcome is told to OnOutcome.
 func (s *Service) Transition(ctx context.Context, tenantID, id int64, to Status, actor, note string) (*Payment, error) {
 	var out *Payment
+	moved := false
 	err := s.db.InTenant(ctx, tenantID, func(ctx context.Context, tx bun.Tx) error {
 		p, err := get(ctx, tx, tenantID, id, true)
 		if err != nil {
@@ -383,10 +407,38 @@ func (s *Service) Transition(ctx context.Context, tenantID, id int64, to Status,
 			out = p // twice is once: a provider may report an outcome again
 			return nil
 		}
-		out, err = s.move(ctx, tx, p, to, actor, note)
-		return err
+		if out, err = s.move(ctx, tx, p, to, actor, note); err != nil {
+			return err
+		}
+		moved = true
+		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	if moved && out.Status.Outcome() {
+		s.tell(ctx, *out)
+	}
+	return out, nil
+}
+
+// tell hands p's outcome to OnOutcome. Nothing it does can undo or fail
+// the change, which is committed: an error is logged, and so is a panic,
+// which would otherwise end the sweeper's goroutine and the process.
+func (s *Service) tell(ctx context.Context, p Payment) {
+	if s.onOutcome == nil {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("payment outcome handler panicked", "tenant_id", p.TenantID, "payment", p.ID, "status", p.Status,
+				"service", p.ServiceID, "panic", r)
+		}
+	}()
+	if err := s.onOutcome(context.WithoutCancel(ctx), p); err != nil {
+		s.log.Warn("payment outcome not delivered", "tenant_id", p.TenantID, "payment", p.ID, "status", p.Status,
+			"service", p.ServiceID, "err", err)
+	}
 }
 
 func (s *Service) move(ctx context.Context, tx bun.Tx, p *Payment, to Status, actor, note string) (*Payment, error) {

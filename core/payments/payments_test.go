@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -263,4 +264,172 @@ func TestUnknownDefaultProvider(t *testing.T) {
 	if _, err := payments.New(db.App, payments.Options{Providers: []payments.Provider{payments.Local{}}, Default: "pagopa"}); !errors.Is(err, payments.ErrProvider) {
 		t.Fatalf("unknown default: %v", err)
 	}
+}
+
+// told is an OnOutcome that keeps what it was told, with the payment's
+// status as another transaction read it at that moment.
+type told struct {
+	svc *payments.Service
+	mu  sync.Mutex
+	got []string // "<id> <status>, committed <status read>"
+	err error    // what the handler answers
+}
+
+func (o *told) handle(ctx context.Context, p payments.Payment) error {
+	committed, err := o.svc.Get(ctx, p.TenantID, p.ID)
+	if err != nil {
+		return err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.got = append(o.got, fmt.Sprintf("%d %s, committed %s", p.ID, p.Status, committed.Status))
+	if o.err != nil {
+		return o.err
+	}
+	return nil
+}
+
+func (o *told) take() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := o.got
+	o.got = nil
+	return out
+}
+
+func newToldEnv(t *testing.T, def string, handle func(*told) func(context.Context, payments.Payment) error) (*env, *told) {
+	t.Helper()
+	db := pg.NewDB(t)
+	o := &told{}
+	svc, err := payments.New(db.App, payments.Options{
+		Providers: []payments.Provider{payments.Local{}, payments.Counter{}},
+		Default:   def,
+		Holds:     map[string]payments.Hold{"reservation": payments.Reservations{}},
+		OnOutcome: handle(o),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.svc = svc
+	return &env{t: t, db: db, svc: svc}, o
+}
+
+// The service is told of each outcome once, after it is committed, and of
+// nothing else: not the position opening, not the citizen starting to
+// pay, not an outcome reported twice.
+func TestOutcomesAreToldOnceAfterCommit(t *testing.T) {
+	e, o := newToldEnv(t, "local", func(o *told) func(context.Context, payments.Payment) error { return o.handle })
+	tid := e.tenant("alpha")
+	id := e.payment(tid, e.hold(tid, "sala"))
+	step := func(to payments.Status, want ...string) {
+		t.Helper()
+		if _, err := e.svc.Transition(ctx, tid, id, to, "provider:local", ""); err != nil {
+			t.Fatalf("to %s: %v", to, err)
+		}
+		if got := o.take(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("after %s told %q, want %q", to, got, want)
+		}
+	}
+	if _, _, err := e.svc.Checkout(ctx, tid, id, "citizen:1", "/x"); err != nil {
+		t.Fatal(err)
+	}
+	if got := o.take(); len(got) != 0 {
+		t.Errorf("opening and starting told %q", got)
+	}
+	step(payments.PaymentFailed, fmt.Sprintf("%d payment_failed, committed payment_failed", id))
+	step(payments.PaymentStarted)
+	step(payments.Complete, fmt.Sprintf("%d complete, committed complete", id))
+	step(payments.Complete) // the provider reports it again
+
+	// Staff cancelling at the counter.
+	counter := e.payment(tid, 0)
+	if _, err := e.svc.Open(ctx, tid, counter); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Transition(ctx, tid, counter, payments.Canceled, "user:3", ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := o.take(); fmt.Sprint(got) != fmt.Sprint([]string{fmt.Sprintf("%d canceled, committed canceled", counter)}) {
+		t.Errorf("cancelled: told %q", got)
+	}
+	// A change refused tells nothing.
+	if _, err := e.svc.Transition(ctx, tid, counter, payments.Complete, "user:3", ""); !errors.Is(err, payments.ErrState) {
+		t.Fatalf("completing a cancelled payment: %v", err)
+	}
+	if got := o.take(); len(got) != 0 {
+		t.Errorf("a refused change told %q", got)
+	}
+}
+
+// The sweeper's expiry is told like any other outcome, once.
+func TestSweeperExpiryIsTold(t *testing.T) {
+	e, o := newToldEnv(t, "local", func(o *told) func(context.Context, payments.Payment) error { return o.handle })
+	tid := e.tenant("alpha")
+	id := e.payment(tid, e.hold(tid, "sala"))
+	if _, _, err := e.svc.Checkout(ctx, tid, id, "citizen:1", "/x"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.svc.Sweep(ctx, 100); err != nil || n != 0 || len(o.take()) != 0 {
+		t.Fatalf("sweep before the due time changed %d (%v)", n, err)
+	}
+	if _, err := e.db.Owner.ExecContext(ctx, "UPDATE payments SET expires_at = now() - interval '1 second' WHERE id = ?", id); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := e.svc.Sweep(ctx, 100); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := o.take(); fmt.Sprint(got) != fmt.Sprint([]string{fmt.Sprintf("%d expired, committed expired", id)}) {
+		t.Errorf("expiry told %q", got)
+	}
+}
+
+// Whatever the handler does — fail, panic, outlive its caller — the
+// payment's change stands.
+func TestOutcomeHandlerCannotUndoThePayment(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		handle func(*told) func(context.Context, payments.Payment) error
+	}{
+		{"fails", func(o *told) func(context.Context, payments.Payment) error {
+			o.err = errors.New("plugin unavailable")
+			return o.handle
+		}},
+		{"panics", func(*told) func(context.Context, payments.Payment) error {
+			return func(context.Context, payments.Payment) error { panic("plugin bug") }
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _ := newToldEnv(t, "counter", tc.handle)
+			tid := e.tenant("alpha")
+			id := e.payment(tid, 0)
+			p, err := e.svc.Transition(ctx, tid, id, payments.Canceled, "user:3", "")
+			if err != nil || p.Status != payments.Canceled {
+				t.Fatalf("cancel: %v %v", p, err)
+			}
+			if p, err = e.svc.Get(ctx, tid, id); err != nil || p.Status != payments.Canceled {
+				t.Fatalf("stored: %v %v", p, err)
+			}
+		})
+	}
+	t.Run("outlives its caller", func(t *testing.T) {
+		caller, leave := context.WithCancel(ctx)
+		defer leave()
+		var stillOn error
+		e, _ := newToldEnv(t, "counter", func(*told) func(context.Context, payments.Payment) error {
+			return func(ctx context.Context, _ payments.Payment) error {
+				leave() // the citizen closes the tab as the payment completes
+				stillOn = ctx.Err()
+				return nil
+			}
+		})
+		tid := e.tenant("alpha")
+		if _, err := e.svc.Transition(caller, tid, e.payment(tid, 0), payments.Canceled, "user:3", ""); err != nil {
+			t.Fatal(err)
+		}
+		if stillOn != nil || caller.Err() == nil {
+			t.Errorf("the handler's context ended with its caller: %v", stillOn)
+		}
+	})
 }

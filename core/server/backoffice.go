@@ -460,6 +460,11 @@ func (s *Server) timeline(dk *desk, rec *catalog.Record, lang string, entries []
 	for _, e := range entries {
 		te := web.TimelineEntry{At: local(e.At), Kind: e.Kind, Actor: e.Actor, Internal: e.Internal,
 			Text: s.i18n.T(lang, "dossier.entry."+e.Kind, nil)}
+		if te.Actor == "" && e.ActorKind == dossier.ActorSystem && rec != nil {
+			// The host acting on its own (a payment's outcome told to
+			// the plugin) is no person: the entry is the service's.
+			te.Actor = serviceView(rec, lang).Name
+		}
 		switch e.Kind {
 		case dossier.EntryOpened, dossier.EntrySubmitted, dossier.EntryStatus:
 			label, _ := s.statusLabel(rec, lang, e.Status)

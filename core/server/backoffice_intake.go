@@ -417,7 +417,7 @@ func dossierServiceAction(rec *catalog.Record, id string) *pb.Action {
 		return nil
 	}
 	for _, a := range rec.Manifest.GetActions() {
-		if a.GetId() == id && a.GetScope() != sdk.ScopeDossier && a.GetFormId() != "" {
+		if a.GetId() == id && a.GetScope() != sdk.ScopeDossier && a.GetFormId() != "" && a.GetAudience() != sdk.AudienceSystem {
 			return a
 		}
 	}

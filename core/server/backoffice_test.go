@@ -50,6 +50,13 @@ type testPlugin struct {
 // into the attachments folder, the local payment provider.
 func withPlugins(t *testing.T, s *site, plugins ...testPlugin) {
 	t.Helper()
+	withPluginsTimeout(t, s, 0, plugins...)
+}
+
+// withPluginsTimeout is withPlugins with the supervisor's call timeout
+// (0: its default).
+func withPluginsTimeout(t *testing.T, s *site, callTimeout time.Duration, plugins ...testPlugin) {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	goBin := "go"
@@ -70,7 +77,7 @@ func withPlugins(t *testing.T, s *site, plugins ...testPlugin) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sup, err := pluginhost.Launch(ctx, s.db.App, pluginhost.Options{Dir: dir, Log: log,
+	sup, err := pluginhost.Launch(ctx, s.db.App, pluginhost.Options{Dir: dir, Log: log, CallTimeout: callTimeout,
 		HostAPI: []hostapi.Option{hostapi.WithDocuments(files, docsign.New(s.db.App, nil))}})
 	if err != nil {
 		t.Fatal(err)

@@ -371,6 +371,49 @@ func TestCemeteryConcessionEndToEnd(t *testing.T) {
 		expect(t, paolo.get(pay), 200, "Pagato", `href="/t/`+cemTown+`/backoffice/requests/`+strconv.FormatInt(d.ID, 10)+`"`)
 	})
 
+	// The service was told as the payment completed: by the citizen's next
+	// page, with nobody in the office acting, the dossier is paid and the
+	// citizen reads what comes next.
+	if got, err := s.srv.Dossiers.Get(ctx, tid, d.ID); err != nil || got.Status != "paid" {
+		t.Fatalf("after paying: %+v %v", got, err)
+	}
+	mine := base + "/requests/" + strconv.FormatInt(d.ID, 10)
+	expect(t, mario.get(mine), 200, "Pagata", "Abbiamo ricevuto il pagamento di € "+cemEuro(fee)+" per la tua richiesta di concessione (pratica n. "+number+")",
+		"atto di concessione firmato digitalmente")
+	t.Run("the history shows the service, not a person, moving it", func(t *testing.T) {
+		var actor, name string
+		if err := s.db.Owner.NewRaw(`SELECT actor, actor_name FROM dossier_events WHERE tenant_id = ? AND dossier_id = ? AND status = 'paid'`,
+			tid, d.ID).Scan(ctx, &actor, &name); err != nil || actor != "plugin:cemetery/system:0" || name != "" {
+			t.Fatalf("the paid entry: %q %q %v", actor, name, err)
+		}
+		expect(t, paolo.get(page), 200, "Pagata", " · Concessione cimiteriale</p>")
+	})
+	t.Run("the payment event is no page's", func(t *testing.T) {
+		var replies int
+		count := func() int {
+			var n int
+			if err := s.db.Owner.NewRaw("SELECT count(*) FROM dossier_messages WHERE tenant_id = ? AND dossier_id = ?", tid, d.ID).Scan(ctx, &n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		replies = count()
+		version := url.Values{"version": {versionField.FindStringSubmatch(paolo.get(page).body)[1]}}
+		expect(t, s.browser().form(base+"/login", svc+"/payment", url.Values{}), 404) // not "log in first"
+		expect(t, mario.form(svc, svc+"/payment", url.Values{}), 404)
+		expect(t, paolo.form(svc, svc+"/payment", url.Values{}), 404)
+		expect(t, paolo.form(page, page+"/actions/payment", version), 404)
+		expect(t, mario.form(svc, mine+"/actions/payment", url.Values{}), 404)
+		for _, r := range []response{mario.get(svc), paolo.get(svc), paolo.get(page), mario.get(mine)} {
+			if strings.Contains(r.body, "Esito del pagamento") || strings.Contains(r.body, "/payment\"") {
+				t.Errorf("a page offers the payment event: %.300s", r.body[strings.Index(r.body, "Esito del pagamento")+1:])
+			}
+		}
+		if got, err := s.srv.Dossiers.Get(ctx, tid, d.ID); err != nil || got.Status != "paid" || count() != replies {
+			t.Fatalf("the refused posts changed the dossier: %+v %v", got, err)
+		}
+	})
+
 	// The deed: issued, signed, on the dossier.
 	t.Run("the deed's form checks the place", func(t *testing.T) {
 		expect(t, paolo.form(page, page+"/actions/issue", url.Values{"version": {versionField.FindStringSubmatch(paolo.get(page).body)[1]}}),
@@ -392,7 +435,6 @@ func TestCemeteryConcessionEndToEnd(t *testing.T) {
 	}
 	deedID := strconv.FormatInt(files[i].ID, 10)
 
-	mine := base + "/requests/" + strconv.FormatInt(d.ID, 10)
 	expect(t, mario.get(base+"/requests"), 200, number, "Concessione rilasciata")
 	expect(t, mario.get(mine), 200, "Concessione rilasciata", "è stata rilasciata", "Blocco C, fila 2, n. 7",
 		`href="/t/`+cemTown+"/requests/"+strconv.FormatInt(d.ID, 10)+"/attachments/"+deedID+`"`, deedName)

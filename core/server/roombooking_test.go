@@ -119,13 +119,16 @@ func TestRoomBookingEndToEnd(t *testing.T) {
 		expect(t, giulia.form(svc, svc+"/book", taken), 409, "già occupata")
 	})
 
-	op := s.staff(roomTown, "anagrafe@trezzo.example", "demo-trezzo")
-	page := dossierURL(s, roomTown, dossierID)
-	expect(t, op.get(page), 200, code, "In attesa di pagamento", "Aggiorna dallo stato della prenotazione")
-	expect(t, op.step(page, "actions/refresh", url.Values{}), 200, "confermata")
+	// The dossier followed the payment by itself, and the booker was
+	// told: nobody in the office acted.
 	if _, _, dossierStatus, _ = roomBooking(t, s, code); dossierStatus != "confirmed" {
 		t.Fatalf("dossier %s after payment, want confirmed", dossierStatus)
 	}
+	expect(t, mario.get(fmt.Sprintf("%s/t/%s/requests/%d", s.url, roomTown, dossierID)), 200, "Confermata",
+		"Abbiamo ricevuto il pagamento di € 50,00: la tua prenotazione "+code)
+	op := s.staff(roomTown, "anagrafe@trezzo.example", "demo-trezzo")
+	page := dossierURL(s, roomTown, dossierID)
+	expect(t, op.get(page), 200, code, "Confermata")
 
 	t.Run("a room the office approves", func(t *testing.T) {
 		r := giulia.form(svc, svc+"/book", url.Values{"room": {"Sala civica"}, "date": {date}, "start": {"10:00"}, "slots": {"1"},
@@ -165,8 +168,8 @@ func TestRoomBookingEndToEnd(t *testing.T) {
 		expect(t, giulia.form(svc, svc+"/book", url.Values{"room": {"Sala degli sposi"}, "date": {date}, "start": {"11:00"},
 			"slots": {"1"}, "attendees": {"10"}, "purpose": {"Riunione del comitato"}, "consent": {"on"}}), 422, "modulo per le cerimonie")
 		payLocally(t, s, mario, paymentID)
-		if status, _, _, _ := roomBooking(t, s, code); status != "pending" {
-			t.Fatalf("the paid wedding booking is %s, want pending for the office", status)
+		if status, _, dossierStatus, _ := roomBooking(t, s, code); status != "pending" || dossierStatus != "pending_approval" {
+			t.Fatalf("the paid wedding booking is %s, its dossier %s; want both waiting for the office", status, dossierStatus)
 		}
 		expect(t, op.step(dossierURL(s, roomTown, dossierID), "actions/approve", url.Values{}), 200, "approvata")
 		if status, _, dossierStatus, _ := roomBooking(t, s, code); status != "confirmed" || dossierStatus != "confirmed" {

@@ -88,8 +88,9 @@ func (s *Server) servicePageData(c *fiber.Ctx, rec *catalog.Record, actionID str
 		Conditions: t.GetConditions(), Contacts: t.GetContacts()}
 	kind := actorKind(rs)
 	for _, a := range m.GetActions() {
-		// Actions on one dossier are offered on the dossier's page.
-		if a.GetAudience() == "staff" && kind != "staff" || a.GetScope() == sdk.ScopeDossier {
+		// Actions on one dossier are offered on the dossier's page; an
+		// event's (audience system) nowhere: only the host calls it.
+		if a.GetAudience() == "staff" && kind != "staff" || a.GetScope() == sdk.ScopeDossier || a.GetAudience() == sdk.AudienceSystem {
 			continue
 		}
 		sa := web.ServiceAction{ID: a.GetId(), Label: textIn(a.GetLabel(), rs.lang),
@@ -156,7 +157,9 @@ func (s *Server) serviceAction(c *fiber.Ctx) error {
 	}
 	var action *pb.Action
 	for _, a := range rec.Manifest.GetActions() {
-		if a.GetId() == c.Params("action") && a.GetScope() != sdk.ScopeDossier {
+		// An event is the host's to call, never a page's: as absent as
+		// an action the plugin does not have.
+		if a.GetId() == c.Params("action") && a.GetScope() != sdk.ScopeDossier && a.GetAudience() != sdk.AudienceSystem {
 			action = a
 		}
 	}

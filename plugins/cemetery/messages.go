@@ -161,6 +161,33 @@ var msg = sdk.Messages{
 		"de": "Zahlung abgeschlossen (pagoPA-Zahlungsaufforderung Nr. %s).",
 		"en": "Payment complete (pagoPA notice no. %s).",
 	},
+
+	// The payment's outcome, as the host tells it.
+	"reply_paid": {
+		"it": "Abbiamo ricevuto il pagamento di %[2]s per la tua richiesta di concessione (pratica n. %[1]s). Ora l'ufficio assegna il posto e ti manda l'atto di concessione firmato digitalmente: lo troverai tra i documenti della pratica.",
+		"de": "Wir haben Ihre Zahlung von %[2]s für Ihren Konzessionsantrag (Vorgang Nr. %[1]s) erhalten. Nun weist das Amt den Platz zu und sendet Ihnen die digital signierte Konzessionsurkunde: Sie finden sie bei den Dokumenten des Vorgangs.",
+		"en": "We have received your payment of %[2]s for your concession request (case no. %[1]s). The office now assigns the place and sends you the digitally signed concession deed: you will find it among the case's documents.",
+	},
+	"reply_payment_failed": {
+		"it": "Il pagamento per la pratica n. %s non è andato a buon fine e non ti è stato addebitato nulla. Puoi riprovare dalla tua area personale, con lo stesso avviso pagoPA n. %s.",
+		"de": "Die Zahlung zum Vorgang Nr. %s ist fehlgeschlagen; es wurde nichts abgebucht. Sie können es in Ihrem persönlichen Bereich erneut versuchen, mit derselben pagoPA-Zahlungsaufforderung Nr. %s.",
+		"en": "The payment for case no. %s did not go through and nothing was charged. You can try again from your personal area, with the same pagoPA notice no. %s.",
+	},
+	"reply_payment_expired": {
+		"it": "L'avviso pagoPA n. %[2]s per la pratica n. %[1]s è scaduto senza essere pagato. Contatta l'ufficio servizi cimiteriali per ricevere un nuovo avviso e completare la concessione.",
+		"de": "Die pagoPA-Zahlungsaufforderung Nr. %[2]s zum Vorgang Nr. %[1]s ist unbezahlt abgelaufen. Wenden Sie sich an das Friedhofsamt, um eine neue Zahlungsaufforderung zu erhalten und die Konzession abzuschließen.",
+		"en": "pagoPA notice no. %[2]s for case no. %[1]s expired unpaid. Contact the cemetery services office to receive a new notice and complete the concession.",
+	},
+	"payment_noted": {
+		"it": "Esito del pagamento %d della pratica n. %s registrato.",
+		"de": "Ergebnis der Zahlung %d zum Vorgang Nr. %s erfasst.",
+		"en": "Outcome of payment %d of case no. %s recorded.",
+	},
+	"not_this_payment": {
+		"it": "Il pagamento %d non è quello che la pratica n. %s attende.",
+		"de": "Die Zahlung %d ist nicht die, auf die Vorgang Nr. %s wartet.",
+		"en": "Payment %d is not the one case no. %s is waiting for.",
+	},
 	"start_before": {
 		"it": "La concessione non può iniziare prima della richiesta (%s).",
 		"de": "Die Konzession kann nicht vor dem Antrag beginnen (%s).",

@@ -58,6 +58,8 @@ func (s *service) Handle(ctx context.Context, req *sdk.Request) (*sdk.Response, 
 		return s.reject(ctx, req)
 	case "issue":
 		return s.issue(ctx, req)
+	case sdk.ActionPayment:
+		return s.payment(ctx, req)
 	}
 	return nil, fmt.Errorf("unknown action %q", req.Action)
 }

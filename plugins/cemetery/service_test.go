@@ -43,8 +43,14 @@ func TestManifest(t *testing.T) {
 		t.Errorf("statuses %v, want %v", statuses, want)
 	}
 	for _, a := range m.GetActions() {
-		staff := a.GetId() != "request"
-		if staff != (a.GetAudience() == "staff" && a.GetScope() == sdk.ScopeDossier) {
+		audience, scope := "staff", sdk.ScopeDossier
+		switch a.GetId() {
+		case "request":
+			audience, scope = "citizen", ""
+		case sdk.ActionPayment:
+			audience = sdk.AudienceSystem
+		}
+		if a.GetAudience() != audience || a.GetScope() != scope {
 			t.Errorf("action %s: audience %s, scope %q", a.GetId(), a.GetAudience(), a.GetScope())
 		}
 	}
@@ -348,6 +354,99 @@ func TestWorkflow(t *testing.T) {
 	}
 	if got := h.Tenant(1); len(got.Attachments) != 1 || len(got.Payments) != 1 {
 		t.Errorf("refused actions changed the state: %d documents, %d payments", len(got.Attachments), len(got.Payments))
+	}
+}
+
+// tell is the host telling the plugin of the outcome of payment p of a
+// dossier, as it does once the payment's change is stored.
+func tell(t *testing.T, h *sdktest.Host, svc *service, dossierID int64, p *pb.Payment, status string) *sdk.Response {
+	t.Helper()
+	h.SetPaymentStatus(1, p.GetId(), status)
+	res, err := h.Handle(ctx, svc, sdktest.Call{Actor: sdktest.System(), Action: sdk.ActionPayment, DossierID: dossierID,
+		Values: sdk.PaymentEvent{PaymentID: p.GetId(), Status: status, AmountCents: p.GetAmountCents(), Reason: "Concessione"},
+		Config: h.ConfigExample()})
+	if err != nil {
+		t.Fatalf("payment %s: %v", status, err)
+	}
+	return res
+}
+
+// The host tells the service of the payment: a failed attempt is
+// explained to the citizen, the payment arriving moves the dossier to
+// paid with a reply saying what comes next, and the office issues the
+// deed from there. Nobody in the office had to look in between.
+func TestPaymentEvent(t *testing.T) {
+	h, svc := newHost(t)
+	res := apply(t, h, svc, "it", nil, nil)
+	d := h.Tenant(1).Dossier(res.DossierNumber)
+	act(t, h, svc, "approve", d.GetId(), nil)
+	p := h.Tenant(1).Payments[0]
+
+	if r := tell(t, h, svc, d.GetId(), p, sdk.PaymentFailed); r.Outcome != sdk.OutcomeOK {
+		t.Fatalf("failed: %+v", r)
+	}
+	got := h.Tenant(1)
+	if st := got.Dossier(d.GetNumber()).GetStatus(); st != statusAwaiting {
+		t.Errorf("after a failed attempt the dossier is %s", st)
+	}
+	if r := replies(got, d.GetId()); len(r) != 2 || !strings.Contains(r[1], "non è andato a buon fine") || !strings.Contains(r[1], p.GetNoticeCode()) {
+		t.Errorf("replies %q", r)
+	}
+
+	r, err := h.Handle(ctx, svc, sdktest.Call{Actor: sdktest.System(), Action: sdk.ActionPayment, DossierID: d.GetId(),
+		Values: sdk.PaymentEvent{PaymentID: p.GetId() + 100, Status: sdk.PaymentComplete}, Config: h.ConfigExample()})
+	if err != nil || r.Outcome != sdk.OutcomeRefused || h.Tenant(1).Dossier(d.GetNumber()).GetStatus() != statusAwaiting {
+		t.Errorf("a payment the dossier does not wait for: %+v, %v", r, err)
+	}
+	if r := tell(t, h, svc, d.GetId(), p, sdk.PaymentComplete); r.Outcome != sdk.OutcomeOK {
+		t.Fatalf("complete: %+v", r)
+	}
+	got = h.Tenant(1)
+	if s := statuses(got, d.GetId()); !slices.Equal(s, []string{statusSubmitted, statusApproved, statusAwaiting, statusPaid}) {
+		t.Errorf("history %v", s)
+	}
+	if e := got.Events[len(got.Events)-1]; e.Actor != "plugin:cemetery/system:0" || !strings.Contains(e.Note, p.GetNoticeCode()) {
+		t.Errorf("the paid entry %+v", e)
+	}
+	if r := replies(got, d.GetId()); len(r) != 3 || !strings.Contains(r[2], "Abbiamo ricevuto il pagamento di € 1.500,00") ||
+		!strings.Contains(r[2], d.GetNumber()) || !strings.Contains(r[2], "atto di concessione") {
+		t.Errorf("replies %q", r)
+	}
+
+	if r := act(t, h, svc, "issue", d.GetId(), map[string]any{"assigned_place": "Blocco B, fila 3, n. 12"}); r.Outcome != sdk.OutcomeOK {
+		t.Fatalf("issue after the payment: %+v", r)
+	}
+	// Told again once it is issued, nothing moves and nobody is written to.
+	before := len(h.Tenant(1).Messages)
+	if r := tell(t, h, svc, d.GetId(), p, sdk.PaymentComplete); r.Outcome != sdk.OutcomeOK {
+		t.Errorf("told after the deed: %+v", r)
+	}
+	if got := h.Tenant(1); len(got.Messages) != before || got.Dossier(d.GetNumber()).GetStatus() != statusIssued {
+		t.Errorf("a late event changed the dossier: %d messages, %s", len(got.Messages), got.Dossier(d.GetNumber()).GetStatus())
+	}
+}
+
+// A notice left unpaid expires: the citizen, in their language, is told
+// to ask the office for a new one; the dossier waits for the office.
+func TestPaymentExpired(t *testing.T) {
+	h, svc := newHost(t)
+	res := apply(t, h, svc, "de", nil, nil)
+	d := h.Tenant(1).Dossier(res.DossierNumber)
+	act(t, h, svc, "approve", d.GetId(), nil)
+	p := h.Tenant(1).Payments[0]
+	if r := tell(t, h, svc, d.GetId(), p, sdk.PaymentExpired); r.Outcome != sdk.OutcomeOK {
+		t.Fatalf("expired: %+v", r)
+	}
+	got := h.Tenant(1)
+	if st := got.Dossier(d.GetNumber()).GetStatus(); st != statusAwaiting {
+		t.Errorf("after expiry the dossier is %s", st)
+	}
+	if r := replies(got, d.GetId()); len(r) != 2 || !strings.Contains(r[1], "unbezahlt abgelaufen") || !strings.Contains(r[1], p.GetNoticeCode()) {
+		t.Errorf("replies %q", r)
+	}
+	// Cancelled by the office: the office explains, the service only notes it.
+	if r := tell(t, h, svc, d.GetId(), p, sdk.PaymentCanceled); r.Outcome != sdk.OutcomeOK || len(replies(h.Tenant(1), d.GetId())) != 2 {
+		t.Errorf("cancelled: %+v", r)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/plugins/sdk"
+	"github.com/sportello/sportello/plugins/sdk/pb"
 	"github.com/sportello/sportello/plugins/sdk/sdktest"
 )
 
@@ -38,6 +39,14 @@ func TestCatalogueDefinitions(t *testing.T) {
 				t.Errorf("id %q in plugins/%s: the binary is named after the folder", p.ID(), id)
 			}
 			m := sdktest.CheckManifest(t, p.Manifest())
+			// A service that charges hears how its payments end; one
+			// that does not has nothing to hear.
+			event := slices.ContainsFunc(m.GetActions(), func(a *pb.Action) bool {
+				return a.GetId() == sdk.ActionPayment && a.GetAudience() == sdk.AudienceSystem
+			})
+			if event != (p.def.Fee != nil) {
+				t.Errorf("payment event declared %v, fee %v", event, p.def.Fee != nil)
+			}
 			for _, lang := range sdk.Languages {
 				if m.GetTexts()[lang].GetName() == "" {
 					t.Errorf("no name in %s", lang)

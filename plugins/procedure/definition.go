@@ -234,7 +234,7 @@ var (
 	officeRe     = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 	pointerRe    = regexp.MustCompile(`^(/[A-Za-z][A-Za-z0-9_-]*){1,2}$`)
 	mimeRe       = regexp.MustCompile(`^[a-z0-9][a-z0-9.+-]*/([a-z0-9][a-z0-9.+-]*|\*)$`)
-	reservedIDs  = []string{onSubmit}
+	reservedIDs  = []string{onSubmit, sdk.ActionPayment}
 	fieldsInForm = "is no field of the form"
 )
 
@@ -713,7 +713,7 @@ func (c *checker) checkWorkflow() {
 		case !actionIDRe.MatchString(t.ID):
 			c.bad(p+".id", "%q: lower-case letters, digits and _, at most 30, starting with a letter", t.ID)
 		case slices.Contains(reservedIDs, t.ID):
-			c.bad(p+".id", "%q is the application's own action", t.ID)
+			c.bad(p+".id", "%q is an action the procedure keeps for itself (the application, the payment's outcome)", t.ID)
 		case ids[t.ID]:
 			c.bad(p+".id", "%q is listed twice", t.ID)
 		}

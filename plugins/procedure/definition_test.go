@@ -106,7 +106,8 @@ func TestLoadErrors(t *testing.T) {
 		{"transition from a final state", "    from: [admitted]\n", "    from: [enrolled]\n", `$.transitions[1].from[0]: "enrolled" is final`},
 		{"transition to nowhere", "    to: enrolled\n", "    to: done\n", `$.transitions[1].to: "done"`},
 		{"transition to itself", "    to: enrolled\n", "    to: admitted\n", "the transition would change nothing"},
-		{"transition named submit", "  - id: confirm\n", "  - id: submit\n", `$.transitions[1].id: "submit" is the application's own action`},
+		{"transition named submit", "  - id: confirm\n", "  - id: submit\n", `$.transitions[1].id: "submit" is an action the procedure keeps for itself`},
+		{"transition named payment", "  - id: confirm\n", "  - id: payment\n", `$.transitions[1].id: "payment" is an action the procedure keeps for itself`},
 		{"transition twice", "  - id: confirm\n", "  - id: admit\n", `$.transitions[1].id: "admit" is listed twice`},
 		{"note neither", "    note: required\n", "    note: maybe\n", `$.transitions[2].note: "maybe"`},
 		{"payment check on the step that charges", "    to: admitted\n", "    to: admitted\n    requires_payment: true\n",
@@ -183,6 +184,7 @@ func TestManifest(t *testing.T) {
 		"admit":   {"note_admit", "staff", sdk.ScopeDossier},
 		"confirm": {"", "staff", sdk.ScopeDossier},
 		"reject":  {"note_reject", "staff", sdk.ScopeDossier},
+		"payment": {"", sdk.AudienceSystem, sdk.ScopeDossier}, // the camp charges a fee
 	}
 	for id, w := range want {
 		if got[id] != w {

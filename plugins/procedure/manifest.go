@@ -61,6 +61,14 @@ func manifestYAML(d *Definition, info *formInfo) ([]byte, error) {
 		a = append(a, yaml.MapItem{Key: "audience", Value: "staff"}, yaml.MapItem{Key: "scope", Value: sdk.ScopeDossier})
 		actions = append(actions, a)
 	}
+	// A procedure that charges a fee hears from the host how its
+	// payments end.
+	if d.Fee != nil {
+		actions = append(actions, yaml.MapSlice{
+			{Key: "id", Value: sdk.ActionPayment}, {Key: "label", Value: textMap(msgText("action.payment"))},
+			{Key: "audience", Value: sdk.AudienceSystem}, {Key: "scope", Value: sdk.ScopeDossier},
+		})
+	}
 	var statuses []any
 	for _, s := range d.Statuses {
 		st := yaml.MapSlice{{Key: "id", Value: s.ID}, {Key: "label", Value: textMap(s.Label)}}

@@ -105,6 +105,36 @@ var msg = sdk.Messages{
 		"de": "Antrag gesendet: Vorgangsnummer %s. Das Amt schließt ihn bis zum %s ab und informiert Sie über jeden Schritt.",
 		"en": "Application sent: case no. %s. The office concludes it by %s and lets you know at every step.",
 	},
+	"action.payment": {
+		"it": "Esito del pagamento",
+		"de": "Ergebnis der Zahlung",
+		"en": "Payment outcome",
+	},
+	"payment.received": {
+		"it": "Abbiamo ricevuto il pagamento di %s per la pratica n. %s. L'ufficio prosegue con la tua domanda e ti avvisa a ogni passaggio.",
+		"de": "Wir haben Ihre Zahlung von %s für den Vorgang Nr. %s erhalten. Das Amt bearbeitet Ihren Antrag weiter und informiert Sie über jeden Schritt.",
+		"en": "We have received your payment of %s for case no. %s. The office goes on with your application and lets you know at every step.",
+	},
+	"payment.failed": {
+		"it": "Il pagamento per la pratica n. %s non è andato a buon fine e non ti è stato addebitato nulla. Puoi riprovare dalla tua area personale, con lo stesso avviso pagoPA n. %s.",
+		"de": "Die Zahlung zum Vorgang Nr. %s ist fehlgeschlagen; es wurde nichts abgebucht. Sie können es in Ihrem persönlichen Bereich erneut versuchen, mit derselben pagoPA-Zahlungsmitteilung Nr. %s.",
+		"en": "The payment for case no. %s did not go through and nothing was charged. You can try again from your personal area, with the same pagoPA notice no. %s.",
+	},
+	"payment.expired": {
+		"it": "L'avviso pagoPA n. %[2]s per la pratica n. %[1]s è scaduto senza essere pagato. Contatta l'ufficio per ricevere un nuovo avviso.",
+		"de": "Die pagoPA-Zahlungsmitteilung Nr. %[2]s zum Vorgang Nr. %[1]s ist unbezahlt abgelaufen. Wenden Sie sich an das Amt, um eine neue Mitteilung zu erhalten.",
+		"en": "pagoPA notice no. %[2]s for case no. %[1]s expired unpaid. Contact the office to receive a new notice.",
+	},
+	"payment.not_this": {
+		"it": "Il pagamento %d non è quello che la pratica n. %s attende.",
+		"de": "Die Zahlung %d ist nicht die, auf die Vorgang Nr. %s wartet.",
+		"en": "Payment %d is not the one case no. %s is waiting for.",
+	},
+	"payment.noted": {
+		"it": "Esito del pagamento della pratica n. %s: %s.",
+		"de": "Ergebnis der Zahlung zum Vorgang Nr. %s: %s.",
+		"en": "Payment outcome for case no. %s: %s.",
+	},
 	"pay.now": {
 		"it": "Importo da pagare: %s, con l'avviso pagoPA n. %s (online, in banca, in posta o in tabaccheria).",
 		"de": "Zu zahlender Betrag: %s, mit der pagoPA-Zahlungsmitteilung Nr. %s (online, bei der Bank, der Post oder im Tabakladen).",

@@ -114,10 +114,14 @@ func (p *Procedure) Manifest() []byte { return p.manifest }
 // ID is the service's catalogue id.
 func (p *Procedure) ID() string { return p.def.ID }
 
-// Handle runs the application or a staff transition.
+// Handle runs the application, a staff transition, or the host's word on
+// a payment.
 func (p *Procedure) Handle(ctx context.Context, req *sdk.Request) (*sdk.Response, error) {
-	if req.Action == actionSubmit {
+	switch req.Action {
+	case actionSubmit:
 		return p.submit(ctx, req)
+	case sdk.ActionPayment:
+		return p.payment(ctx, req)
 	}
 	if t := p.trans[req.Action]; t != nil {
 		return p.transition(ctx, req, t)

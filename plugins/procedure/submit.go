@@ -50,6 +50,9 @@ type paymentRef struct {
 	ID     int64  `json:"id"`
 	Notice string `json:"notice"`
 	Cents  int64  `json:"cents"`
+	// Status is the payment's outcome as the host told it (complete,
+	// payment_failed, expired, canceled); "" until it has.
+	Status string `json:"status,omitempty"`
 }
 
 func paymentKey(dossierID int64) string { return fmt.Sprintf("payment.%d", dossierID) }

@@ -63,7 +63,9 @@ func (p *Procedure) transition(ctx context.Context, req *sdk.Request, t *Transit
 		if err != nil {
 			return nil, fmt.Errorf("read payment of %s: %w", d.GetNumber(), err)
 		}
-		if found {
+		// Recorded paid when the host told the outcome; otherwise (an
+		// outcome not told: the plugin was down) the host is asked.
+		if found && ref.Status != paid {
 			pay, err := req.Host.GetPayment(ctx, ref.ID)
 			if err != nil {
 				return nil, fmt.Errorf("read payment %d: %w", ref.ID, err)

@@ -266,10 +266,35 @@ var msg = sdk.Messages{
 		"de": "Wir erstatten Ihnen den bezahlten Betrag zurück.",
 		"en": "We will refund what you paid.",
 	},
-	"refreshed": {
+	"payment_followed": {
 		"it": "La prenotazione %s è %s.",
 		"de": "Die Reservation %s ist %s.",
 		"en": "The booking %s is %s.",
+	},
+	"not_this_payment": {
+		"it": "Il pagamento %d non è quello che la pratica n. %s attende.",
+		"de": "Die Zahlung %d ist nicht die, auf die Vorgang Nr. %s wartet.",
+		"en": "Payment %d is not the one case no. %s is waiting for.",
+	},
+	"reply_paid_confirmed": {
+		"it": "Abbiamo ricevuto il pagamento di %s: la tua prenotazione %s della sala «%s» del giorno %s è confermata.",
+		"de": "Wir haben Ihre Zahlung von %s erhalten: Ihre Reservation %s des Raums «%s» am %s ist bestätigt.",
+		"en": "We have received your payment of %s: your booking %s of the room “%s” on %s is confirmed.",
+	},
+	"reply_paid_pending": {
+		"it": "Abbiamo ricevuto il pagamento di %s per la prenotazione %s della sala «%s» del giorno %s. Ora la prenotazione attende l'approvazione dell'ufficio, che ti scriverà appena avrà deciso.",
+		"de": "Wir haben Ihre Zahlung von %s für die Reservation %s des Raums «%s» am %s erhalten. Nun wartet die Reservation auf die Genehmigung des Amts, das Ihnen schreibt, sobald es entschieden hat.",
+		"en": "We have received your payment of %s for booking %s of the room “%s” on %s. The booking now awaits the office's approval: they will write to you as soon as they have decided.",
+	},
+	"reply_payment_failed": {
+		"it": "Il pagamento della prenotazione %s non è andato a buon fine e non ti è stato addebitato nulla. Puoi riprovare dalla tua area personale, con l'avviso pagoPA n. %s, entro il giorno %s: dopo, la sala torna libera.",
+		"de": "Die Zahlung der Reservation %s ist fehlgeschlagen; es wurde nichts abgebucht. Sie können es in Ihrem persönlichen Bereich erneut versuchen, mit der pagoPA-Zahlungsaufforderung Nr. %s, bis zum %s: danach wird der Raum wieder frei.",
+		"en": "The payment for booking %s did not go through and nothing was charged. You can try again from your personal area, with pagoPA notice no. %s, until %s: after that the room is free again.",
+	},
+	"reply_payment_expired": {
+		"it": "Il pagamento della prenotazione %s non è arrivato in tempo: la sala «%s» del giorno %s è di nuovo libera. Se ti serve ancora, prenotala di nuovo.",
+		"de": "Die Zahlung der Reservation %s ist nicht rechtzeitig eingegangen: der Raum «%s» am %s ist wieder frei. Wenn Sie ihn noch brauchen, reservieren Sie ihn erneut.",
+		"en": "The payment for booking %s did not arrive in time: the room “%s” on %s is free again. If you still need it, book it again.",
 	},
 	"status_note": {
 		"it": "Prenotazione %s: %s.",

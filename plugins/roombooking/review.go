@@ -14,9 +14,9 @@ import (
 
 // The office's actions on one booking's dossier (scope dossier): approve
 // it (and ask for the payment when the town charges after approval),
-// decline it, cancel a booking already made, and bring the dossier in
-// line with the booking (paid, expired). Replies to the booker are written
-// in the booker's language, answers to the office in the office's.
+// decline it, cancel a booking already made. The dossier follows the
+// booking's payment by itself (payment.go). Replies to the booker are
+// written in the booker's language, answers to the office in the office's.
 
 // booked is a staff action's dossier with its booking.
 type booked struct {
@@ -31,6 +31,12 @@ func bookedFor(ctx context.Context, req *sdk.Request) (*booked, *sdk.Response, e
 	if req.Actor.Kind != "staff" {
 		return nil, sdk.Refused(msg.Get(req.Lang, "staff_only")), nil
 	}
+	return bookedOf(ctx, req)
+}
+
+// bookedOf reads the request's dossier and its booking, or the response
+// to give instead.
+func bookedOf(ctx context.Context, req *sdk.Request) (*booked, *sdk.Response, error) {
 	if req.DossierID <= 0 {
 		return nil, nil, fmt.Errorf("%s: no dossier in the request", req.Action)
 	}
@@ -315,20 +321,4 @@ func wasPaid(ctx context.Context, req *sdk.Request, k *booked) (bool, error) {
 		return p != nil && p.GetStatus() == "complete", nil
 	}
 	return false, nil
-}
-
-// refresh brings the dossier in line with its booking: paid and
-// confirmed, waiting for approval after the payment, or released because
-// it was not paid in time.
-func (s *service) refresh(ctx context.Context, req *sdk.Request) (*sdk.Response, error) {
-	k, refused, err := bookedFor(ctx, req)
-	if refused != nil || err != nil {
-		return refused, err
-	}
-	label, err := follow(ctx, req, k)
-	if err != nil {
-		return nil, err
-	}
-	return &sdk.Response{Outcome: sdk.OutcomeOK, Message: msg.Get(req.Lang, "refreshed", k.rec.Code, msg.Get(req.Lang, label)),
-		DossierID: k.d.GetId(), DossierNumber: k.d.GetNumber()}, nil
 }

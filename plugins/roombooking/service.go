@@ -62,8 +62,8 @@ func (s *service) Handle(ctx context.Context, req *sdk.Request) (*sdk.Response, 
 		return s.decide(ctx, req, false)
 	case "revoke":
 		return s.decide(ctx, req, true)
-	case "refresh":
-		return s.refresh(ctx, req)
+	case sdk.ActionPayment:
+		return s.payment(ctx, req)
 	}
 	return nil, fmt.Errorf("unknown action %q", req.Action)
 }

@@ -125,6 +125,15 @@ func (e *env) staff(action string, dossierID int64, values map[string]any) *sdk.
 	return e.do(sdktest.Call{Actor: sdktest.Staff(50, "operator"), Action: action, DossierID: dossierID, Values: values})
 }
 
+// paid is the host telling the service that payment p of a dossier has
+// reached status, once the payment (and the booking it holds) changed.
+func (e *env) paid(dossierID int64, p *pb.Payment, status string) *sdk.Response {
+	e.t.Helper()
+	e.h.SetPaymentStatus(1, p.GetId(), status)
+	return e.do(sdktest.Call{Actor: sdktest.System(), Action: sdk.ActionPayment, DossierID: dossierID,
+		Values: sdk.PaymentEvent{PaymentID: p.GetId(), Status: status, AmountCents: p.GetAmountCents(), Reason: "Sala"}})
+}
+
 func (e *env) booking(code string) *pb.Booking {
 	e.t.Helper()
 	for _, b := range e.h.Tenant(1).Bookings {
@@ -518,15 +527,23 @@ func TestRoomApproval(t *testing.T) {
 			!strings.Contains(again.Message, "approvata, in attesa di pagamento") {
 			t.Fatalf("again: %+v, payments %v", again, e.h.Tenant(1).Payments)
 		}
-		if r := e.staff("refresh", d.GetId(), nil); r.Outcome != sdk.OutcomeOK || e.h.Tenant(1).Dossier(res.DossierNumber).GetStatus() != statusAwaitingPayment {
-			t.Fatalf("refresh before paying: %+v", r)
+		// A failed attempt: the booker may try again until the deadline.
+		if r := e.paid(d.GetId(), got.Payments[0], sdk.PaymentFailed); r.Outcome != sdk.OutcomeOK ||
+			e.h.Tenant(1).Dossier(res.DossierNumber).GetStatus() != statusAwaitingPayment {
+			t.Fatalf("failed attempt: %+v", r)
 		}
-		e.h.SetPaymentStatus(1, got.Payments[0].GetId(), "complete")
-		if r := e.staff("refresh", d.GetId(), nil); r.Outcome != sdk.OutcomeOK || !strings.Contains(r.Message, "confermata") {
-			t.Fatalf("refresh: %+v", r)
+		if m := e.h.Tenant(1).Messages; len(m) != 2 || !strings.Contains(m[1].Body, "non è andato a buon fine") ||
+			!strings.Contains(m[1].Body, got.Payments[0].GetNoticeCode()) || !strings.Contains(m[1].Body, "10 marzo 2026, 18:00") {
+			t.Fatalf("reply %+v", m)
+		}
+		if r := e.paid(d.GetId(), got.Payments[0], sdk.PaymentComplete); r.Outcome != sdk.OutcomeOK || !strings.Contains(r.Message, "confermata") {
+			t.Fatalf("paid: %+v", r)
 		}
 		if st := e.h.Tenant(1).Dossier(res.DossierNumber).GetStatus(); st != statusConfirmed {
 			t.Fatalf("dossier %s after payment", st)
+		}
+		if m := e.h.Tenant(1).Messages; len(m) != 3 || !strings.Contains(m[2].Body, "Abbiamo ricevuto il pagamento di € 50,00: la tua prenotazione "+code) {
+			t.Fatalf("reply %+v", m)
 		}
 	})
 	t.Run("approval cut short before the payment", func(t *testing.T) {
@@ -542,10 +559,6 @@ func TestRoomApproval(t *testing.T) {
 			t.Fatal("no error with the host gone")
 		}
 		e.h.FailOn("CreatePayment", nil)
-		// The office's refresh does not take it for paid.
-		if r := e.staff("refresh", d.GetId(), nil); !strings.Contains(r.Message, "approvata, in attesa di pagamento") {
-			t.Fatalf("refresh: %+v", r)
-		}
 		if r := e.staff("approve", d.GetId(), nil); r.Outcome != sdk.OutcomeOK || len(e.h.Tenant(1).Payments) != 1 {
 			t.Fatalf("approve again: %+v, payments %v", r, e.h.Tenant(1).Payments)
 		}
@@ -594,8 +607,8 @@ func TestRoomApproval(t *testing.T) {
 	})
 }
 
-// A hold not paid in time frees the slot; the office's refresh closes the
-// dossier.
+// A hold not paid in time frees the slot; told so by the host, the service
+// closes the dossier and tells the booker.
 func TestRoomUnpaidHoldExpires(t *testing.T) {
 	e := newEnv(t, nil)
 	res := e.book(1, "it", nil)
@@ -608,12 +621,20 @@ func TestRoomUnpaidHoldExpires(t *testing.T) {
 	if again := e.book(2, "it", nil); again.Outcome != sdk.OutcomeOK {
 		t.Fatalf("after the hold expired: %+v", again)
 	}
-	r := e.staff("refresh", d.GetId(), nil)
+	r := e.paid(d.GetId(), e.h.Tenant(1).Payments[0], sdk.PaymentExpired)
 	if r.Outcome != sdk.OutcomeOK || !strings.Contains(r.Message, "scaduta") || e.booking(code).GetStatus() != bookingExpired {
 		t.Fatalf("%+v", r)
 	}
-	if st := e.h.Tenant(1).Dossier(res.DossierNumber).GetStatus(); st != statusCancelled {
+	got := e.h.Tenant(1)
+	if st := got.Dossier(res.DossierNumber).GetStatus(); st != statusCancelled {
 		t.Fatalf("dossier %s", st)
+	}
+	if ev := got.Events[len(got.Events)-1]; ev.Actor != "plugin:roombooking/system:0" {
+		t.Errorf("the change is recorded as %q", ev.Actor)
+	}
+	if len(got.Messages) != 1 || !strings.Contains(got.Messages[0].Body, "non è arrivato in tempo") ||
+		!strings.Contains(got.Messages[0].Body, "Sala consiliare") {
+		t.Errorf("reply %+v", got.Messages)
 	}
 }
 
@@ -966,4 +987,59 @@ func configPattern(t *testing.T, field string) *regexp.Regexp {
 		t.Fatal(err)
 	}
 	return regexp.MustCompile(schema.Properties["room_1"].Properties[field].Pattern)
+}
+
+// Paid at booking, the dossier follows the booking by itself: confirmed,
+// or (a wedding room) waiting for the office, which then approves it. The
+// booker is told once.
+func TestRoomPaymentEvent(t *testing.T) {
+	t.Run("a room paid at booking", func(t *testing.T) {
+		e := newEnv(t, nil)
+		res := e.book(1, "en", nil)
+		code := codeOf(t, res)
+		d := e.h.Tenant(1).Dossier(res.DossierNumber)
+		p := e.h.Tenant(1).Payments[0]
+		if r := e.paid(d.GetId(), p, sdk.PaymentComplete); r.Outcome != sdk.OutcomeOK {
+			t.Fatalf("%+v", r)
+		}
+		got := e.h.Tenant(1)
+		if e.booking(code).GetStatus() != bookingConfirmed || got.Dossier(res.DossierNumber).GetStatus() != statusConfirmed {
+			t.Fatalf("booking %s, dossier %s", e.booking(code).GetStatus(), got.Dossier(res.DossierNumber).GetStatus())
+		}
+		if len(got.Messages) != 1 || !strings.HasPrefix(got.Messages[0].Body, "We have received your payment of €50.00: your booking "+code) {
+			t.Fatalf("reply %+v", got.Messages)
+		}
+		// Told again, nothing moves and nobody is written to.
+		e.paid(d.GetId(), p, sdk.PaymentComplete)
+		if got := e.h.Tenant(1); len(got.Messages) != 1 || len(got.Events) != 2 {
+			t.Errorf("told twice: %d messages, %d history entries", len(got.Messages), len(got.Events))
+		}
+		// Another payment than the dossier's is refused.
+		r := e.do(sdktest.Call{Actor: sdktest.System(), Action: sdk.ActionPayment, DossierID: d.GetId(),
+			Values: sdk.PaymentEvent{PaymentID: p.GetId() + 100, Status: sdk.PaymentExpired}})
+		if r.Outcome != sdk.OutcomeRefused || e.h.Tenant(1).Dossier(res.DossierNumber).GetStatus() != statusConfirmed {
+			t.Errorf("another payment: %+v", r)
+		}
+	})
+	t.Run("a wedding room paid, then approved", func(t *testing.T) {
+		e := newEnv(t, nil)
+		res := e.wedding(1, nil)
+		d := e.h.Tenant(1).Dossier(res.DossierNumber)
+		code := recordOf(t, d).Code
+		if r := e.paid(d.GetId(), e.h.Tenant(1).Payments[0], sdk.PaymentComplete); r.Outcome != sdk.OutcomeOK {
+			t.Fatalf("%+v", r)
+		}
+		got := e.h.Tenant(1)
+		if e.booking(code).GetStatus() != bookingPending || got.Dossier(res.DossierNumber).GetStatus() != statusPendingApproval {
+			t.Fatalf("booking %s, dossier %s", e.booking(code).GetStatus(), got.Dossier(res.DossierNumber).GetStatus())
+		}
+		if len(got.Messages) != 1 || !strings.Contains(got.Messages[0].Body, "Abbiamo ricevuto il pagamento di € 150,00") ||
+			!strings.Contains(got.Messages[0].Body, "attende l'approvazione dell'ufficio") {
+			t.Fatalf("reply %+v", got.Messages)
+		}
+		if r := e.staff("approve", d.GetId(), nil); r.Outcome != sdk.OutcomeOK ||
+			e.h.Tenant(1).Dossier(res.DossierNumber).GetStatus() != statusConfirmed {
+			t.Fatalf("approve: %+v", r)
+		}
+	})
 }

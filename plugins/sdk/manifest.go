@@ -155,14 +155,27 @@ func ParseManifest(data []byte) (*pb.Manifest, error) {
 		if a.Form != "" && !forms[a.Form] {
 			bad("actions[%d].form %q: no such form", i, a.Form)
 		}
-		if !contains([]string{"citizen", "staff", "anonymous"}, a.Audience) {
-			bad("actions[%d].audience %q: want citizen, staff or anonymous", i, a.Audience)
+		if !contains([]string{AudienceCitizen, AudienceStaff, AudienceAnonymous, AudienceSystem}, a.Audience) {
+			bad("actions[%d].audience %q: want citizen, staff, anonymous or system", i, a.Audience)
 		}
 		if a.Scope != "" && a.Scope != ScopeDossier {
 			bad("actions[%d].scope %q: want empty (the service page) or %q", i, a.Scope, ScopeDossier)
 		}
-		if a.Scope == ScopeDossier && a.Audience == "anonymous" {
+		if a.Scope == ScopeDossier && a.Audience == AudienceAnonymous {
 			bad("actions[%d]: an action on a dossier needs a citizen or staff audience", i)
+		}
+		if a.Audience == AudienceSystem {
+			// The host calls these on an event, with values of its own:
+			// only the events it knows, each as it sends it.
+			switch {
+			case a.ID != ActionPayment:
+				bad("actions[%d]: audience system is for the host's events (%s), not %q", i, ActionPayment, a.ID)
+			case a.Scope != ScopeDossier:
+				bad("actions[%d]: the %s event is about a dossier: want scope %q", i, a.ID, ScopeDossier)
+			}
+			if a.Form != "" {
+				bad("actions[%d].form: an event has no form; the host sends its own values", i)
+			}
 		}
 		m.Actions = append(m.Actions, &pb.Action{Id: a.ID, Label: a.Label, FormId: a.Form, Audience: a.Audience, Scope: a.Scope})
 	}

@@ -75,6 +75,21 @@ func TestParseManifest(t *testing.T) {
 	}
 }
 
+// A plugin that wants to hear of its payments declares the event as an
+// action of audience system on a dossier.
+func TestParseManifestPaymentEvent(t *testing.T) {
+	event := strings.Replace(goodManifest, "{id: review, label: {it: Esamina}, audience: staff, scope: dossier}",
+		"{id: payment, label: {it: Esito del pagamento}, audience: system, scope: dossier}", 1)
+	m, err := sdk.ParseManifest([]byte(event))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := m.GetActions()[1]
+	if a.GetId() != sdk.ActionPayment || a.GetAudience() != sdk.AudienceSystem || a.GetScope() != sdk.ScopeDossier || a.GetFormId() != "" {
+		t.Fatalf("event action %v", a)
+	}
+}
+
 func TestParseManifestErrors(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -102,6 +117,11 @@ func TestParseManifestErrors(t *testing.T) {
 		{"bad permission", "action: write}", "action: delete}", "permissions[0]"},
 		{"unknown scope", "scope: dossier}", "scope: tenant}", `actions[1].scope "tenant"`},
 		{"anonymous on a dossier", "audience: staff, scope", "audience: anonymous, scope", "actions[1]: an action on a dossier"},
+		{"system action that is no event", "audience: staff, scope", "audience: system, scope", "actions[1]: audience system is for the host's events"},
+		{"event not on a dossier", "{id: review, label: {it: Esamina}, audience: staff, scope: dossier}",
+			"{id: payment, label: {it: Pagamento}, audience: system}", `actions[1]: the payment event is about a dossier`},
+		{"event with a form", "{id: review, label: {it: Esamina}, audience: staff, scope: dossier}",
+			"{id: payment, label: {it: Pagamento}, form: request, audience: system, scope: dossier}", "actions[1].form: an event has no form"},
 		{"bad status id", "{id: closed,", "{id: Closed,", `statuses[1].id "Closed"`},
 		{"repeated status", "{id: closed,", "{id: submitted,", `statuses[1].id "submitted"`},
 		{"status without Italian", "label: {it: Chiusa}", "label: {en: Closed}", "statuses[1].label.it"},

@@ -24,9 +24,10 @@ type Service interface {
 	Handle(ctx context.Context, req *Request) (*Response, error)
 }
 
-// Actor is who acts: a citizen, a staff member or an anonymous visitor.
+// Actor is who acts: a citizen, a staff member, an anonymous visitor, or
+// the host itself for an event (ActorSystem, id 0).
 type Actor struct {
-	Kind  string // "citizen", "staff", "anonymous"
+	Kind  string // ActorCitizen, ActorStaff, ActorAnonymous or ActorSystem
 	ID    int64
 	Name  string
 	Roles []string

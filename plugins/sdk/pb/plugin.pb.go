@@ -264,7 +264,8 @@ type Action struct {
 	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	Label  map[string]string      `protobuf:"bytes,2,rep,name=label,proto3" json:"label,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	FormId string                 `protobuf:"bytes,3,opt,name=form_id,json=formId,proto3" json:"form_id,omitempty"`
-	// Who may take it: "citizen", "staff" or "anonymous".
+	// Who may take it: "citizen", "staff", "anonymous", or "system": the host's
+	// own call on an event (no person takes it; see sdk.AudienceSystem).
 	Audience string `protobuf:"bytes,4,opt,name=audience,proto3" json:"audience,omitempty"`
 	// Where it is offered: "" on the service page; "dossier" on one dossier
 	// of the service (in the back office for staff, in "my requests" for
@@ -580,7 +581,7 @@ func (x *Manifest) GetStatuses() []*Status {
 
 type Actor struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// "citizen", "staff" or "anonymous".
+	// "citizen", "staff", "anonymous", or "system" (the host, id 0).
 	Kind          string   `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	Id            int64    `protobuf:"varint,2,opt,name=id,proto3" json:"id,omitempty"`
 	Name          string   `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`

@@ -97,6 +97,11 @@ func Staff(id int64, roles ...string) sdk.Actor {
 // Anonymous is a visitor who has not logged in.
 func Anonymous() sdk.Actor { return sdk.Actor{Kind: "anonymous"} }
 
+// System is the host acting on its own, as it calls an event's action
+// (sdk.ActionPayment): it may do what staff may, and nobody else takes
+// those actions.
+func System() sdk.Actor { return sdk.Actor{Kind: sdk.ActorSystem} }
+
 // Call is one request as a test describes it; Request fills in the rest.
 type Call struct {
 	Tenant int64     // default 1
@@ -153,6 +158,7 @@ func (h *Host) Request(c Call) *sdk.Request {
 	if action == nil {
 		h.t.Fatalf("sdktest: action %q is not in the manifest", c.Action)
 	}
+	h.checkSystem(c, action)
 	h.checkDossier(c, action)
 	values := h.json("values", c.Values)
 	values, files := h.upload(c, values)
@@ -327,14 +333,43 @@ func validActor(a sdk.Actor) error {
 		if a.ID <= 0 {
 			return fmt.Errorf("%s actor without an id", a.Kind)
 		}
-	case "anonymous":
+	case "anonymous", sdk.ActorSystem:
 		if a.ID != 0 {
-			return fmt.Errorf("anonymous actor with id %d", a.ID)
+			return fmt.Errorf("%s actor with id %d", a.Kind, a.ID)
 		}
 	default:
-		return fmt.Errorf("actor kind %q: want citizen, staff or anonymous", a.Kind)
+		return fmt.Errorf("actor kind %q: want citizen, staff, anonymous or system", a.Kind)
 	}
 	return nil
+}
+
+// checkSystem fails the test when c pairs an event's action and an actor
+// the way the host never does: it calls events, and only events, as the
+// system, with the values of the event.
+func (h *Host) checkSystem(c Call, action *pb.Action) {
+	h.t.Helper()
+	event := action.GetAudience() == sdk.AudienceSystem
+	switch {
+	case event && c.Actor.Kind != sdk.ActorSystem:
+		h.t.Fatalf("sdktest: action %q is an event: only the host calls it, as sdktest.System()", c.Action)
+	case !event && c.Actor.Kind == sdk.ActorSystem:
+		h.t.Fatalf("sdktest: the host calls only events (audience system) as the system, not %q", c.Action)
+	case event && c.Action == sdk.ActionPayment:
+		var ev sdk.PaymentEvent
+		raw := h.json("values", c.Values)
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&ev); err != nil || ev.PaymentID <= 0 || !contains(sdk.PaymentOutcomes, ev.Status) {
+			h.t.Fatalf("sdktest: the host sends a payment event as an sdk.PaymentEvent with a payment id and one of %v, not %s (%v)",
+				sdk.PaymentOutcomes, raw, err)
+		}
+	}
+}
+
+// privileged reports whether the actor may do what staff may: a member
+// of staff, or the host itself on an event.
+func (b *bound) privileged() bool {
+	return b.actor.Kind == "staff" || b.actor.Kind == sdk.ActorSystem
 }
 
 // The state of one tenant.
@@ -590,7 +625,7 @@ func (b *bound) dossier(st *tenant, id int64) (*pb.Dossier, error) {
 		return nil, hostErr(codes.InvalidArgument, "id must be positive")
 	}
 	for _, d := range st.dossiers {
-		if d.GetId() == id && (b.actor.Kind == "staff" || d.GetCitizenId() == b.actor.ID) {
+		if d.GetId() == id && (b.privileged() || d.GetCitizenId() == b.actor.ID) {
 			return d, nil
 		}
 	}
@@ -701,7 +736,7 @@ func (b *bound) ListDossiers(ctx context.Context, q sdk.DossierQuery) ([]*pb.Dos
 	var out []*pb.Dossier
 	for i := len(st.dossiers) - 1; i >= 0 && len(out) < limit; i-- {
 		d := st.dossiers[i]
-		if (b.actor.Kind == "staff" || d.GetCitizenId() == b.actor.ID) && (status == "" || d.GetStatus() == status) &&
+		if (b.privileged() || d.GetCitizenId() == b.actor.ID) && (status == "" || d.GetStatus() == status) &&
 			(q.BeforeID == 0 || d.GetId() < q.BeforeID) {
 			out = append(out, proto.Clone(d).(*pb.Dossier))
 		}
@@ -715,7 +750,7 @@ func (b *bound) SetDossierStatus(ctx context.Context, id int64, status, note str
 		return nil, err
 	}
 	defer b.end()
-	if b.actor.Kind != "staff" {
+	if !b.privileged() {
 		return nil, hostErr(codes.PermissionDenied, "only staff change a dossier's status")
 	}
 	if !statusRe.MatchString(status) {
@@ -740,7 +775,7 @@ func (b *bound) SetDossierDue(ctx context.Context, id int64, due time.Time) (*pb
 		return nil, err
 	}
 	defer b.end()
-	if b.actor.Kind != "staff" {
+	if !b.privileged() {
 		return nil, hostErr(codes.PermissionDenied, "only staff move a dossier's deadline")
 	}
 	if !due.IsZero() && (due.Year() < 2000 || due.Year() > 9999) {
@@ -838,7 +873,7 @@ func (b *bound) CancelReservation(ctx context.Context, id int64) (*pb.Reservatio
 		return nil, hostErr(codes.InvalidArgument, "id must be positive")
 	}
 	for _, r := range st.reservations {
-		if r.GetId() == id && (b.actor.Kind == "staff" || r.citizenID == b.actor.ID) {
+		if r.GetId() == id && (b.privileged() || r.citizenID == b.actor.ID) {
 			r.Status = "cancelled"
 			return proto.Clone(r.Reservation).(*pb.Reservation), nil
 		}
@@ -930,7 +965,7 @@ func (b *bound) Notify(ctx context.Context, n sdk.Notification) (int64, error) {
 		return 0, err
 	}
 	switch {
-	case n.To == "" && (n.Channel != "email" || b.actor.Kind == "anonymous"):
+	case n.To == "" && (n.Channel != "email" || b.actor.Kind == "anonymous" || b.actor.Kind == sdk.ActorSystem):
 		return 0, hostErr(codes.InvalidArgument, "to is required: the actor has no known %s address", n.Channel)
 	case n.To == "":
 		n.To = fmt.Sprintf("%s:%d", b.actor.Kind, b.actor.ID)

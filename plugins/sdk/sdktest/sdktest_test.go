@@ -37,6 +37,7 @@ forms:
 actions:
   - {id: ask, label: {it: Chiedi}, form: ask, audience: citizen}
   - {id: close, label: {it: Chiudi}, audience: staff, scope: dossier}
+  - {id: payment, label: {it: Esito del pagamento}, audience: system, scope: dossier}
 config_schema:
   type: object
   required: [office]
@@ -124,6 +125,42 @@ func TestDossiersByActor(t *testing.T) {
 	// A dossier opened by a visitor belongs to nobody.
 	if d, err := anon.CreateDossier(ctx, sdk.NewDossier{Title: "Anonima"}); err != nil || d.GetCitizenId() != 0 {
 		t.Errorf("anonymous dossier: %v, %v", d, err)
+	}
+}
+
+// The host acting on an event may do what staff may, on any dossier of
+// the service, and is recorded as the system.
+func TestSystemActor(t *testing.T) {
+	h := newHost(t)
+	mine, _ := h.For(1, sdktest.Citizen(1)).CreateDossier(ctx, sdk.NewDossier{Title: "Mia"})
+	sys := h.For(1, sdktest.System())
+	if d, err := sys.GetDossier(ctx, mine.GetId()); err != nil || d.GetId() != mine.GetId() {
+		t.Fatalf("the system reads a citizen's dossier: %v, %v", d, err)
+	}
+	if list, err := sys.ListDossiers(ctx, sdk.DossierQuery{}); err != nil || len(list) != 1 {
+		t.Errorf("the system lists %v, %v", list, err)
+	}
+	if _, err := sys.SetDossierStatus(ctx, mine.GetId(), "paid", "Pagamento ricevuto"); err != nil {
+		t.Fatalf("the system sets a status: %v", err)
+	}
+	if _, err := sys.AddDossierMessage(ctx, mine.GetId(), "Solo per l'ufficio.", true); err != nil {
+		t.Errorf("the system writes an internal note: %v", err)
+	}
+	if _, err := sys.Notify(ctx, sdk.Notification{Channel: "email", Body: "Ciao"}); !errors.Is(err, sdk.ErrInvalid) {
+		t.Errorf("the system has no address of its own: %v", err)
+	}
+	ev := h.Tenant(1).Events
+	if len(ev) != 2 || ev[1].Status != "paid" || ev[1].Actor != "plugin:sample/system:0" {
+		t.Errorf("history %+v", ev)
+	}
+	event := sdk.PaymentEvent{PaymentID: 7, Status: sdk.PaymentComplete, AmountCents: 1500, Reason: "Diritti"}
+	req := h.Request(sdktest.Call{Action: sdk.ActionPayment, Actor: sdktest.System(), DossierID: mine.GetId(), Values: event})
+	if req.Actor.Kind != sdk.ActorSystem || req.Actor.ID != 0 || req.DossierID != mine.GetId() {
+		t.Errorf("event request %+v", req)
+	}
+	var got sdk.PaymentEvent
+	if err := req.Decode(&got); err != nil || got != event {
+		t.Errorf("event values %+v, %v", got, err)
 	}
 }
 
@@ -306,6 +343,12 @@ func TestRequestRefusesWhatTheHostWouldNotSend(t *testing.T) {
 			Config: map[string]any{"office": "nobody"}}, "config"},
 		{"language", sdktest.Call{Action: "ask", Lang: "fr", Values: map[string]any{"text": "ok"}, Config: config}, `"fr"`},
 		{"actor", sdktest.Call{Action: "ask", Actor: sdk.Actor{Kind: "citizen"}, Values: map[string]any{"text": "ok"}, Config: config}, "without an id"},
+		{"system with an id", sdktest.Call{Action: "payment", Actor: sdk.Actor{Kind: "system", ID: 3}, Config: config}, "system actor with id 3"},
+		{"an event taken by a person", sdktest.Call{Action: "payment", Actor: sdktest.Staff(1), Config: config}, "only the host calls it"},
+		{"the system taking a person's action", sdktest.Call{Action: "ask", Actor: sdktest.System(), Values: map[string]any{"text": "ok"},
+			Config: config}, "the host calls only events"},
+		{"an event without its values", sdktest.Call{Action: "payment", Actor: sdktest.System(), Values: map[string]any{"status": "paid"},
+			Config: config}, "sdk.PaymentEvent"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
