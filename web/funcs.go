@@ -33,6 +33,9 @@ const spritePath = "vendor/bootstrap-italia/svg/sprites.svg"
 //	socialIcon "Facebook"    the sprite icon of a social network
 //	join ", " list           strings.Join
 //	upper "it"               strings.ToUpper
+//	once "map"               true the first time in this page, false after:
+//	                         what a page loads once however many fields need it
+//	mapTiles                 the Renderer's MapTiles
 func (r *Renderer) funcs(inst *instance) template.FuncMap {
 	lang := func() string {
 		if inst.page == nil {
@@ -102,6 +105,17 @@ func (r *Renderer) funcs(inst *instance) template.FuncMap {
 		"socialIcon": socialIcon,
 		"join":       func(sep string, s []string) string { return strings.Join(s, sep) },
 		"upper":      strings.ToUpper,
+		"once": func(key string) bool {
+			if inst.done[key] {
+				return false
+			}
+			if inst.done == nil {
+				inst.done = map[string]bool{}
+			}
+			inst.done[key] = true
+			return true
+		},
+		"mapTiles": func() MapTiles { return r.mapTiles },
 	}
 }
 

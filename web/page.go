@@ -187,14 +187,16 @@ type FieldErrors map[string]string
 type Field struct {
 	Name string // posted name: "email", or "address.zip" inside a fieldset
 	// ID is the id of the control; of the fieldset for "radio",
-	// "checkboxes" and "fieldset".
+	// "checkboxes", "fieldset" and "map".
 	ID     string
 	Label  string // the label, or the legend of a group
 	Help   string // help text, "" for none
 	HelpID string // id of the help text, "" when there is none
 	// Widget says how the field is drawn: "input", "textarea", "select",
 	// "radio", "checkbox" (one yes/no box), "checkboxes", "hidden",
-	// "file" (an upload) or "fieldset" (a group of Children with a legend).
+	// "file" (an upload), "fieldset" (a group of Children with a legend) or
+	// "map" (a fieldset of the Children lat, lon and perhaps address, with
+	// a map that fills them in; see Map).
 	Widget string
 	// InputType is the type of an "input": text, email, tel, url, number,
 	// date, time or datetime-local.
@@ -223,6 +225,22 @@ type Field struct {
 	// (both "" for none): the host keeps it, so it need not be sent again.
 	Accept   string
 	FileName string
+	// Map is where a "map" field's map starts and which of its Children it
+	// fills in; nil for other widgets.
+	Map *FieldMap
+}
+
+// FieldMap is the map of a "map" field. Its Children are the inputs that
+// post the answer; the map (started by static/js/map.js, drawn with the
+// Renderer's MapTiles) only fills them in.
+type FieldMap struct {
+	LatID, LonID string // ids of the latitude and longitude inputs
+	AddressID    string // id of the address input, "" for none
+	// Center is "lat,lon", where the map starts at Zoom (1 to 19) when the
+	// schema names the town's centre; "" starts it at the inputs' point, or
+	// on all of Italy.
+	Center string
+	Zoom   int
 }
 
 // FieldOption is one choice of a select, radio group or checkbox group.

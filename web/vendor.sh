@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Copies the parts of Bootstrap Italia that Sportello's pages use from
-# node_modules into static/vendor/bootstrap-italia/, which the web package
-# embeds. The version is pinned in package.json and package-lock.json;
+# Copies the parts of Bootstrap Italia and Leaflet that Sportello's pages use
+# from node_modules into static/vendor/, which the web package embeds. The
+# versions are pinned in package.json and package-lock.json;
 # node_modules is (re)installed with `npm ci` when it is missing or older than
 # the lock file. Run it before `go build`; `go test` does not need it.
 #
@@ -12,23 +12,35 @@
 #     fonts/<family>/…woff2 + licence   the Titillium Web, Lora and Roboto
 #                                       Mono faces static/css/sportello.css
 #                                       declares, and no other
+#   static/vendor/leaflet/
+#     leaflet.js, leaflet.css           the map of forms' "map" fields
+#     images/                           the marker and control images the
+#                                       stylesheet refers to
+#     LICENSE
 set -euo pipefail
 
 cd "$(dirname "$0")"
 
-if [[ ! -d node_modules/bootstrap-italia || package-lock.json -nt node_modules/.package-lock.json ]]; then
+if [[ ! -d node_modules/bootstrap-italia || ! -d node_modules/leaflet || package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm ci --no-audit --no-fund
 fi
 
+# pinned PACKAGE: the version of PACKAGE in node_modules, which must be the
+# one package.json pins.
+pinned() {
+  local want have
+  want=$(node -p "require('./package.json').dependencies['$1']")
+  have=$(node -p "require('./node_modules/$1/package.json').version")
+  if [[ "$want" != "$have" ]]; then
+    echo "vendor.sh: node_modules has $1 $have, package.json pins $want" >&2
+    exit 1
+  fi
+  echo "$have"
+}
+
 src=node_modules/bootstrap-italia/dist
 dst=static/vendor/bootstrap-italia
-
-want=$(node -p 'require("./package.json").dependencies["bootstrap-italia"]')
-have=$(node -p 'require("./node_modules/bootstrap-italia/package.json").version')
-if [[ "$want" != "$have" ]]; then
-  echo "vendor.sh: node_modules has bootstrap-italia $have, package.json pins $want" >&2
-  exit 1
-fi
+have=$(pinned bootstrap-italia)
 
 rm -rf "$dst"
 mkdir -p "$dst/css" "$dst/js" "$dst/svg"
@@ -59,3 +71,16 @@ for url in $fonts; do
 done
 
 echo "vendor.sh: bootstrap-italia $have in $dst ($(du -sh "$dst" | cut -f1))"
+
+# Leaflet: the script, its stylesheet and the images the stylesheet names
+# (relative to it, images/…); no source maps.
+src=node_modules/leaflet/dist
+dst=static/vendor/leaflet
+have=$(pinned leaflet)
+rm -rf "$dst"
+mkdir -p "$dst/images"
+cp "$src/leaflet.js" "$src/leaflet.css" "$dst/"
+cp "$src/images/"*.png "$dst/images/"
+cp node_modules/leaflet/LICENSE "$dst/LICENSE"
+echo "$have" > "$dst/VERSION"
+echo "vendor.sh: leaflet $have in $dst ($(du -sh "$dst" | cut -f1))"

@@ -1,6 +1,7 @@
 // Package web holds Sportello's pages: the HTML templates, their message
-// files and the static assets (Bootstrap Italia, vendored by vendor.sh, plus
-// a small stylesheet of our own), all embedded in the binary.
+// files and the static assets (Bootstrap Italia and Leaflet, vendored by
+// vendor.sh, plus small stylesheets and a script of our own), all embedded in
+// the binary.
 //
 // The HTTP layer fills a Page and calls Renderer.Render; it serves StaticFS
 // at /static/. Templates are parsed once, in NewRenderer. Each page is one
@@ -62,12 +63,28 @@ type Options struct {
 	// file here replaces a built-in page of the same name). Tests use it to
 	// draw the partials inside a page.
 	Pages fs.FS
+	// MapTiles is the tile server of the maps of forms' "map" fields; the
+	// zero value draws maps without tiles (a plain background, on which a
+	// point can still be placed).
+	MapTiles MapTiles
+}
+
+// MapTiles is a tile server the deployment chose for its maps.
+type MapTiles struct {
+	// URL is a Leaflet URL template: https://tile.example/{z}/{x}/{y}.png
+	// ({s} for the server's subdomains, {r} for "@2x" on sharp screens).
+	// The Content-Security-Policy must let images come from its origin.
+	URL string
+	// Attribution is the credit the tiles' licence asks for, plain text
+	// ("© OpenStreetMap contributors").
+	Attribution string
 }
 
 // Renderer draws pages. It is safe for concurrent use.
 type Renderer struct {
 	cat       *i18n.Catalog
 	staticURL string
+	mapTiles  MapTiles
 	assets    map[string]string // path in StaticFS → URL with ?v=<hash>
 	themes    sync.Map          // primary colour → theme stylesheet URL
 	pages     map[string]*page
@@ -90,6 +107,9 @@ type page struct {
 type instance struct {
 	tmpl *template.Template
 	page *Page // the page being drawn; nil between runs
+	// done holds the keys "once" has seen in this run: what a page needs
+	// once (a script) however many fields ask for it.
+	done map[string]bool
 }
 
 // idleInstances is how many ready copies of each page are kept between
@@ -102,6 +122,7 @@ func NewRenderer(opts Options) (*Renderer, error) {
 	r := &Renderer{
 		cat:       opts.Catalog,
 		staticURL: strings.TrimSuffix(opts.StaticURL, "/"),
+		mapTiles:  opts.MapTiles,
 		pages:     make(map[string]*page),
 	}
 	if r.staticURL == "" {
@@ -215,6 +236,7 @@ func (r *Renderer) Render(w io.Writer, p *Page) error {
 	defer bufPool.Put(buf)
 
 	inst.page = p
+	clear(inst.done)
 	err = inst.tmpl.ExecuteTemplate(buf, "layout", p)
 	inst.page = nil
 	pg.release(inst)

@@ -10,6 +10,7 @@
 //	sportello platform-user add ...   create a platform staff account
 //	sportello plugin register|list    the catalogue of plugin binaries
 //	sportello appointments api-key …  keys of the offices' queue systems
+//	sportello open311 api-key …       keys of the apps filing Open311 reports
 package main
 
 import (
@@ -44,6 +45,10 @@ commands:
                                  issue a key for an office's queue system (printed once)
   appointments api-key revoke --tenant T --id N
                                  stop a queue system's key from working
+  open311 api-key create --tenant T [--label L]
+                                 issue a key for an app filing Open311 reports (printed once)
+  open311 api-key revoke --tenant T --id N
+                                 stop an Open311 app's key from working
 
 environment: see README.md (SPORTELLO_ADDR, SPORTELLO_DATABASE_URL, ...)
 `
@@ -95,6 +100,8 @@ func run(ctx context.Context, args []string) error {
 		return pluginCommand(ctx, env, args[1:])
 	case "appointments":
 		return appointmentsCommand(ctx, env, args[1:])
+	case "open311":
+		return open311Command(ctx, env, args[1:])
 	case "platform-user":
 		if len(args) < 2 || args[1] != "add" {
 			return usageError("platform-user needs the subcommand add")

@@ -112,6 +112,8 @@ func serve(ctx context.Context, e env, args []string) error {
 		SecureCookies:   e.secureCookies,
 		PaymentProvider: payWith,
 		FilesDir:        dossier.FilesDir(e.dataDir),
+		MapTiles:        strings.TrimSpace(os.Getenv("SPORTELLO_MAP_TILES")),
+		MapAttribution:  strings.TrimSpace(os.Getenv("SPORTELLO_MAP_ATTRIBUTION")),
 	}, log, plugins)
 	if err != nil {
 		return err

@@ -67,8 +67,28 @@
 //	array           "checkboxes": "items" is {"type": "string", "enum": [...]}
 //	                (with x-enum-titles on the items), usually with
 //	                "uniqueItems": true; minItems, maxItems
-//	object          a fieldset whose legend is the title, holding fields of
-//	                the types above (one level of nesting only)
+//	object          "fieldset": a fieldset whose legend is the title, holding
+//	                fields of the types above (one level of nesting only);
+//	                "map": a place, see below
+//
+// A place is an object with "x-widget": "map" whose properties are "lat"
+// (a number the schema bounds to -90..90: "minimum": -90, "maximum": 90, or
+// within them), "lon" (likewise -180..180) and optionally "address" (a
+// string, input or textarea), and nothing else; Parse refuses less, so that
+// the schema itself refuses a point off the globe. It is drawn as a fieldset
+// of the labelled lat, lon and address inputs, which post the answer and
+// work without JavaScript or map tiles, and, when JavaScript runs, a map
+// (Leaflet, served by the app; the tiles of the deployment's tile server,
+// or a plain background) on which a click, a tap or a drag of the marker
+// fills lat and lon in, and a "use my position" button that fills them from
+// the device's position. Two keywords of the object say where the map
+// starts, say on the town's centre:
+//
+//	x-center        [latitude, longitude]: [45.5, 9.4]
+//	x-zoom          the zoom there, 1 (the world) to 19 (a building); 15
+//	                when left out
+//
+// Without x-center the map starts at the inputs' point, or on Italy.
 //
 // Formats are checked as plugins/sdk checks them (the schema is compiled
 // with sdk.CompileSchema, so a service and the host agree): date

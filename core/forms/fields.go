@@ -79,6 +79,15 @@ func (f *Form) view(fd *field, lang string, values map[string]any, errs FieldErr
 		for _, c := range fd.children {
 			v.Children = append(v.Children, f.view(c, lang, values, errs))
 		}
+		if m := fd.mapView; m != nil {
+			v.Map = &web.FieldMap{LatID: v.ID + ".lat", LonID: v.ID + ".lon", Center: m.center}
+			if m.center != "" {
+				v.Map.Zoom = m.zoom
+			}
+			if f.byName[fd.name+".address"] != nil {
+				v.Map.AddressID = v.ID + ".address"
+			}
+		}
 		return v
 	case kindBoolean:
 		v.Checked = has && truthy(value)

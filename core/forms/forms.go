@@ -90,6 +90,7 @@ type field struct {
 	def      any // the schema's default as JSON gives it; nil for none
 	children []*field
 	file     *fileSpec // a file upload ("x-widget": "file"); nil otherwise
+	mapView  *mapSpec  // an object drawn as a map ("x-widget": "map"); nil otherwise
 }
 
 type option struct {
@@ -241,6 +242,9 @@ func readField(sch map[string]any, name string, required, nested bool, byName ma
 	if !ok {
 		return nil, bad(`"type" must be one of string, integer, number, boolean, array, object`)
 	}
+	if widget == mapWidget && typ != "object" {
+		return nil, bad(`"x-widget": "map" draws an object holding the numbers "lat" and "lon" and optionally the string "address"`)
+	}
 	_, hasEnum := sch["enum"]
 	switch typ {
 	case "string", "integer", "number":
@@ -297,10 +301,13 @@ func readField(sch map[string]any, name string, required, nested bool, byName ma
 		if nested {
 			return nil, bad("a fieldset cannot hold another object: one level of nesting only")
 		}
-		if widget != "" && widget != "fieldset" {
-			return nil, bad("x-widget %q does not draw an object", widget)
+		if widget != "" && widget != "fieldset" && widget != mapWidget {
+			return nil, bad("x-widget %q does not draw an object: use fieldset or map", widget)
 		}
 		fd.kind, fd.widget = kindObject, "fieldset"
+		if widget == mapWidget {
+			fd.widget = mapWidget
+		}
 		if fd.children, err = readFields(sch, name, byName); err != nil {
 			return nil, err
 		}
@@ -309,6 +316,9 @@ func readField(sch map[string]any, name string, required, nested bool, byName ma
 		}
 	default:
 		return nil, bad("type %q cannot be drawn: use string, integer, number, boolean, array or object", typ)
+	}
+	if err := fd.readMap(sch, widget); err != nil {
+		return nil, err
 	}
 	if fd.widget != "hidden" && fd.title["it"] == "" {
 		return nil, bad(`"title" is required: it is the field's label`)

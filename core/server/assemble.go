@@ -35,7 +35,11 @@ func Assemble(ctx context.Context, db *store.DB, cfg Config, log *slog.Logger, p
 	if err != nil {
 		return nil, err
 	}
-	renderer, err := web.NewRenderer(web.Options{Catalog: messages})
+	if _, err := tileSource(cfg.MapTiles); err != nil {
+		return nil, err
+	}
+	renderer, err := web.NewRenderer(web.Options{Catalog: messages,
+		MapTiles: web.MapTiles{URL: cfg.MapTiles, Attribution: cfg.MapAttribution}})
 	if err != nil {
 		return nil, err
 	}
@@ -62,6 +66,7 @@ func Assemble(ctx context.Context, db *store.DB, cfg Config, log *slog.Logger, p
 		Default:   cfg.PaymentProvider,
 		Holds:     map[string]payments.Hold{"reservation": payments.Reservations{}, "booking": booking.PaymentHold{}},
 		Log:       log,
+		OnOutcome: paymentOutcomes(plugins, tenants, catalog.New(db), log),
 	})
 	if err != nil {
 		return nil, err

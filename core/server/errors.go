@@ -15,6 +15,7 @@ import (
 	"github.com/sportello/sportello/core/catalog"
 	"github.com/sportello/sportello/core/docsign"
 	"github.com/sportello/sportello/core/dossier"
+	"github.com/sportello/sportello/core/open311"
 	"github.com/sportello/sportello/core/pluginhost"
 	"github.com/sportello/sportello/core/store"
 	"github.com/sportello/sportello/core/tenancy"
@@ -136,6 +137,26 @@ func errorStatus(err error) (int, string) {
 		return fiber.StatusNotFound, "error.not_found"
 	case errors.Is(err, booking.ErrInvalid):
 		return fiber.StatusUnprocessableEntity, "error.invalid_input"
+	case errors.Is(err, open311.ErrKeyMissing):
+		return fiber.StatusForbidden, "open311.error.key_missing"
+	case errors.Is(err, open311.ErrKeyUnknown):
+		return fiber.StatusForbidden, "open311.error.key_unknown"
+	case errors.Is(err, open311.ErrKeyOtherTown):
+		return fiber.StatusForbidden, "open311.error.key_other_town"
+	case errors.Is(err, open311.ErrNotOffered):
+		return fiber.StatusNotFound, "open311.error.not_offered"
+	case errors.Is(err, open311.ErrJurisdiction):
+		return fiber.StatusNotFound, "open311.error.jurisdiction"
+	case errors.Is(err, open311.ErrUnknownService):
+		return fiber.StatusNotFound, "open311.error.service_code"
+	case errors.Is(err, open311.ErrUnknownRequest):
+		return fiber.StatusNotFound, "open311.error.request"
+	case errors.Is(err, open311.ErrFormat):
+		return fiber.StatusBadRequest, "open311.error.format"
+	case errors.Is(err, open311.ErrTooLarge):
+		return fiber.StatusRequestEntityTooLarge, "open311.error.too_large"
+	case errors.Is(err, open311.ErrInvalid):
+		return fiber.StatusBadRequest, "open311.error.invalid"
 	case errors.Is(err, context.DeadlineExceeded):
 		return fiber.StatusServiceUnavailable, "error.unavailable"
 	}
@@ -156,10 +177,13 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	} else {
 		log.Debug("request refused", "err", err)
 	}
-	if status == fiber.StatusUnauthorized && !wantsJSON(c) && c.Method() == fiber.MethodGet {
+	if status == fiber.StatusUnauthorized && !wantsJSON(c) && !isOpen311(c) && c.Method() == fiber.MethodGet {
 		return c.Redirect(s.loginURL(c), fiber.StatusSeeOther)
 	}
 	msg := s.i18n.T(rs.lang, msgID, messageData(err, rs.lang))
+	if isOpen311(c) {
+		return s.open311Fail(c, status, msg, err)
+	}
 	if wantsJSON(c) {
 		return c.Status(status).JSON(fiber.Map{"error": msg, "code": strings.TrimPrefix(msgID, "error."), "status": status, "request_id": rs.requestID})
 	}

@@ -98,10 +98,11 @@ func (s *Server) recoverPanics(c *fiber.Ctx) (err error) {
 	return c.Next()
 }
 
-// securityHeaders: the pages load nothing from elsewhere and run no inline
-// script, so the policy can be strict.
+// securityHeaders: the pages load nothing from elsewhere (but the map tiles
+// of the tile server the deployment chose) and run no inline script, so the
+// policy can be strict.
 func (s *Server) securityHeaders(c *fiber.Ctx) error {
-	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; font-src 'self' data:; style-src 'self'; script-src 'self'; "+
+	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:"+s.imgSource()+"; font-src 'self' data:; style-src 'self'; script-src 'self'; "+
 		"object-src 'none'; base-uri 'self'; form-action 'self' "+s.cfg.DevIssuer+"; frame-ancestors 'none'")
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set("Referrer-Policy", "same-origin")

@@ -46,6 +46,12 @@ type Config struct {
 	// PaymentProvider is the provider new payment positions go to:
 	// "counter" (the default) or "local", the test provider.
 	PaymentProvider string
+	// MapTiles is the URL template of the tile server drawing the maps of
+	// forms' "map" fields (https://tile.example/{z}/{x}/{y}.png), whose
+	// origin the Content-Security-Policy then lets images come from, and
+	// MapAttribution the credit its licence asks for (plain text). Without
+	// tiles the maps are a plain background that still takes a point.
+	MapTiles, MapAttribution string
 }
 
 // Deps are the server's collaborators, built by the caller.
@@ -82,6 +88,9 @@ type Server struct {
 	pages   *pageCache
 	// matchers picks the response language from Accept-Language.
 	matchers i18n.Matchers
+	// tileSource is the origin of Config.MapTiles for the policy's
+	// img-src; "" for none.
+	tileSource string
 }
 
 // New builds the application and its routes.
@@ -93,6 +102,7 @@ func New(cfg Config, d Deps) *Server {
 		cfg.BodyLimit = 32 << 20
 	}
 	s := &Server{Deps: d, cfg: cfg, log: d.Log, i18n: d.I18n}
+	s.tileSource, _ = tileSource(cfg.MapTiles) // Assemble refuses a template it cannot use
 	s.metrics = newHTTPMetrics(d.Metrics)
 	s.pages = newPageCache(30*time.Second, 20000)
 	s.app = fiber.New(fiber.Config{
@@ -126,6 +136,7 @@ func (s *Server) routes() {
 	}))
 
 	s.queueAPIRoutes(app) // keyed by an API key, not a session: before the session and CSRF checks
+	s.open311Routes(app)  // likewise
 	app.Use(s.resolveTenant, s.language, s.loadSession, s.csrf)
 
 	platform := app.Group("/platform")

@@ -2,102 +2,123 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
+	"time"
 
 	"github.com/sportello/sportello/plugins/sdk"
+	"github.com/sportello/sportello/plugins/sdk/pb"
 )
 
-type service struct{}
+// The life of a ticket, as the manifest's statuses list it: open →
+// in progress (→ waiting for the citizen → in progress) → resolved →
+// closed, and reopened from resolved or closed.
+const (
+	statusOpen      = "open"
+	statusProgress  = "in_progress"
+	statusWaiting   = "waiting_citizen"
+	statusResolved  = "resolved"
+	statusClosed    = "closed"
+	statusReopened  = "reopened"
+	statusSubmitted = "submitted" // the host's default, of tickets filed before the workflow existed
+)
+
+type service struct {
+	// now is the clock of the service's rules (deadlines, the days to
+	// reopen); nil is time.Now.
+	now func() time.Time
+}
 
 var _ sdk.Service = (*service)(nil)
 
-type report struct {
-	Kind        string `json:"kind"`
-	Topic       string `json:"topic"`
-	Subject     string `json:"subject"`
-	Description string `json:"description"`
-	Location    struct {
-		Address  string `json:"address"`
-		Landmark string `json:"landmark"`
-	} `json:"location"`
-	Phone string `json:"phone"`
-}
-
-type config struct {
-	ReplyDays    int      `json:"reply_days"`
-	UrgentTopics []string `json:"urgent_topics"`
-}
-
-var msg = sdk.Messages{
-	"where": {
-		"it": "Indica dove si trova il problema: un indirizzo o un luogo.",
-		"de": "Geben Sie an, wo sich das Problem befindet: eine Adresse oder einen Ort.",
-		"en": "Say where the problem is: an address or a place.",
-	},
-	"title.problem":  {"it": "Segnalazione: %s", "de": "Meldung: %s", "en": "Report: %s"},
-	"title.question": {"it": "Richiesta: %s", "de": "Anfrage: %s", "en": "Question: %s"},
-	"done": {
-		"it": "Abbiamo ricevuto la tua %s, pratica n. %s. L'ufficio ti risponde entro %d giorni; puoi seguirla nella tua area personale.",
-		"de": "Wir haben Ihre %s erhalten, Vorgang Nr. %s. Das Amt antwortet innerhalb von %d Tagen; Sie können sie in Ihrem persönlichen Bereich verfolgen.",
-		"en": "We have received your %s, case no. %s. The office will answer within %d days; you can follow it in your personal area.",
-	},
-	"kind.problem":  {"it": "segnalazione", "de": "Meldung", "en": "report"},
-	"kind.question": {"it": "richiesta", "de": "Anfrage", "en": "question"},
-	"mail_subject": {
-		"it": "%s, pratica n. %s",
-		"de": "%s, Vorgang Nr. %s",
-		"en": "%s, case no. %s",
-	},
+func (s *service) clock() time.Time {
+	if s.now != nil {
+		return s.now()
+	}
+	return time.Now()
 }
 
 func (s *service) Handle(ctx context.Context, req *sdk.Request) (*sdk.Response, error) {
-	if req.Action != "submit" {
-		return nil, fmt.Errorf("unknown action %q", req.Action)
+	switch req.Action {
+	case "report":
+		return s.report(ctx, req)
+	case "services":
+		return s.services(req)
+	case "take", "ask", "resolve", "close", "reopen":
+		return s.staffStep(ctx, req)
+	case "reopen_request", "answer":
+		return s.citizenStep(ctx, req)
 	}
-	var r report
-	if err := req.Decode(&r); err != nil {
-		return nil, err
-	}
-	cfg := config{ReplyDays: 30}
-	if err := req.DecodeConfig(&cfg); err != nil {
-		return nil, err
-	}
-	lang := req.Lang
-	address := strings.TrimSpace(r.Location.Address)
-	// The form keeps the place optional, since a question has none; a
-	// problem without one cannot be found, let alone fixed.
-	if r.Kind == "problem" && address == "" {
-		return sdk.Invalid("/location/address", msg.Get(lang, "where")), nil
-	}
+	return nil, fmt.Errorf("unknown action %q", req.Action)
+}
 
-	priority := "normal"
-	if slices.Contains(cfg.UrgentTopics, r.Topic) {
-		priority = "high"
+// ticket is what a dossier keeps of a report. The Open311 API reads
+// category, description, lat, lon, address, contact_* and channel from it:
+// those names are a contract.
+type ticket struct {
+	Category     string   `json:"category"`
+	Kind         string   `json:"kind"`
+	Title        string   `json:"title"`
+	Description  string   `json:"description"`
+	Lat          *float64 `json:"lat,omitempty"`
+	Lon          *float64 `json:"lon,omitempty"`
+	Address      string   `json:"address,omitempty"`
+	Area         string   `json:"area,omitempty"`
+	ContactName  string   `json:"contact_name,omitempty"`
+	ContactEmail string   `json:"contact_email,omitempty"`
+	ContactPhone string   `json:"contact_phone,omitempty"`
+	Channel      string   `json:"channel"`
+	// Rule is the assignment rule that chose the office, 0 for none.
+	Rule int `json:"rule,omitempty"`
+	// Suggested are the knowledge base's questions the citizen was
+	// shown, so that the office knows what they have already read.
+	Suggested   []string `json:"suggested,omitempty"`
+	Attachments []int64  `json:"attachments,omitempty"`
+	// Lang is the reporter's: replies are written in it.
+	Lang string `json:"lang"`
+}
+
+func ticketOf(d *pb.Dossier) (ticket, error) {
+	var t ticket
+	if err := json.Unmarshal(d.GetDataJson(), &t); err != nil {
+		return t, fmt.Errorf("data of dossier %s: %w", d.GetNumber(), err)
 	}
-	data := map[string]any{"kind": r.Kind, "topic": r.Topic, "subject": strings.TrimSpace(r.Subject),
-		"description": strings.TrimSpace(r.Description), "priority": priority, "lang": lang}
-	if address != "" {
-		data["location"] = map[string]string{"address": address, "landmark": strings.TrimSpace(r.Location.Landmark)}
+	if t.Lang == "" {
+		t.Lang = "it"
 	}
-	if r.Phone != "" {
-		data["phone"] = r.Phone
+	return t, nil
+}
+
+// audit records a step that is done. The dossier's history has it too, so
+// a failure here is logged, not reported: the step would be taken again.
+func audit(ctx context.Context, req *sdk.Request, action string, d *pb.Dossier, details any) {
+	if err := req.Host.Audit(ctx, action, "dossier:"+d.GetNumber(), details); err != nil {
+		slog.Warn("audit entry not written", "request_id", req.RequestID, "action", action, "dossier", d.GetNumber(), "err", err)
 	}
-	title := msg.Get(lang, "title."+r.Kind, strings.TrimSpace(r.Subject))
-	d, err := req.Host.CreateDossier(ctx, sdk.NewDossier{Title: title, Data: data})
-	if err != nil {
-		return nil, fmt.Errorf("create dossier: %w", err)
+}
+
+// base is the language of a tag: "de-CH" is "de".
+func base(lang string) string {
+	l, _, _ := strings.Cut(strings.ToLower(lang), "-")
+	return l
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
 	}
-	if err := req.Host.Audit(ctx, "helpdesk.submit", "dossier:"+d.GetNumber(),
-		map[string]any{"kind": r.Kind, "topic": r.Topic, "priority": priority}); err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
+	return false
+}
+
+// sentence is s trimmed, ending with a full stop if it ends with none.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if r := []rune(s); len(r) > 0 && !strings.ContainsRune(".!?…", r[len(r)-1]) {
+		s += "."
 	}
-	done := msg.Get(lang, "done", msg.Get(lang, "kind."+r.Kind), d.GetNumber(), cfg.ReplyDays)
-	if _, err := req.Host.Notify(ctx, sdk.Notification{Channel: "email",
-		Subject: msg.Get(lang, "mail_subject", title, d.GetNumber()), Body: done}); err != nil {
-		slog.Warn("notification not queued", "request_id", req.RequestID, "err", err)
-	}
-	return &sdk.Response{Outcome: sdk.OutcomeOK, Message: done, DossierID: d.GetId(), DossierNumber: d.GetNumber()}, nil
+	return s
 }
