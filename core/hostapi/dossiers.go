@@ -251,8 +251,11 @@ func (s *Server) listDossiers(ctx context.Context, c Call, r *pb.ListDossiersReq
 }
 
 func (s *Server) setDossierStatus(ctx context.Context, c Call, r *pb.SetDossierStatusRequest) (*pb.Dossier, error) {
-	if !c.Actor.privileged() {
-		return nil, denied("only staff change a dossier's status")
+	// A citizen's follow-up (reopening a ticket, answering the office)
+	// moves the dossier it is about; nothing else is theirs to move.
+	own := c.Actor.Kind == ActorCitizen && c.DossierID > 0 && r.GetId() == c.DossierID
+	if !c.Actor.privileged() && !own {
+		return nil, denied("only staff change a dossier's status, and a citizen the one their action is about")
 	}
 	if !statusName.MatchString(r.GetStatus()) {
 		return nil, invalid("status %q: lower-case letters, digits and _, at most 32", r.GetStatus())

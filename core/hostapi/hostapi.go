@@ -59,6 +59,10 @@ type Call struct {
 	PluginID  string
 	Actor     Actor
 	RequestID string
+	// DossierID is the dossier a dossier-scoped action is about (the
+	// host checked it is the service's and, for a citizen, theirs): a
+	// citizen's follow-up may move that dossier, and no other.
+	DossierID int64
 }
 
 // Actor is who the request acts for: a citizen (citizens.id), a staff

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/sportello/sportello/core/dossier"
+	"github.com/sportello/sportello/core/hostapi"
 	"github.com/sportello/sportello/plugins/sdk/pb"
 )
 
@@ -283,5 +284,53 @@ func TestSetDossierDue(t *testing.T) {
 	cleared := must(api.SetDossierDue(ctx, &pb.SetDossierDueRequest{Id: d.Id}))(t)
 	if cleared.DueUnix != 0 {
 		t.Fatalf("due 0 left %d", cleared.DueUnix)
+	}
+}
+
+// A citizen's follow-up on a dossier (reopening a ticket, answering the
+// office) may move that dossier's status, and only that one: not another
+// of theirs, not someone else's, not outside a dossier action.
+func TestCitizenMovesTheDossierOfTheirAction(t *testing.T) {
+	e := newEnv(t)
+	tid := e.tenant("alpha")
+	mario := e.citizen(tid, "mario", "mario@alpha.example")
+	giulia := e.citizen(tid, "giulia", "giulia@alpha.example")
+	mine, api := e.as("helpdesk", tid, citizen(mario))
+	first := must(api.CreateDossier(mine, &pb.CreateDossierRequest{Title: "Buca in via Roma"}))(t)
+	second := must(api.CreateDossier(mine, &pb.CreateDossierRequest{Title: "Lampione spento"}))(t)
+	giuliaCtx, _ := e.as("helpdesk", tid, citizen(giulia))
+	hers := must(api.CreateDossier(giuliaCtx, &pb.CreateDossierRequest{Title: "Cestino pieno"}))(t)
+
+	begin := func(actor hostapi.Actor, dossier int64) context.Context {
+		token, end := e.srv.Begin(hostapi.Call{TenantID: tid, PluginID: "helpdesk", Actor: actor, RequestID: "follow-up", DossierID: dossier})
+		t.Cleanup(end)
+		return withToken(token)
+	}
+	about := begin(citizen(mario), first.Id)
+	moved := must(api.SetDossierStatus(about, &pb.SetDossierStatusRequest{Id: first.Id, Status: "reopened", Note: "Ancora rotta"}))(t)
+	if moved.Status != "reopened" {
+		t.Fatalf("status %q", moved.Status)
+	}
+	for _, c := range []struct {
+		name string
+		ctx  context.Context
+		id   int64
+		want codes.Code
+	}{
+		{"another dossier of theirs", about, second.Id, codes.PermissionDenied},
+		{"outside a dossier action", mine, first.Id, codes.PermissionDenied},
+		{"someone else's, named as the action's", begin(citizen(mario), hers.Id), hers.Id, codes.NotFound},
+		{"a visitor", begin(hostapi.Actor{Kind: hostapi.ActorAnonymous}, first.Id), first.Id, codes.PermissionDenied},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := api.SetDossierStatus(c.ctx, &pb.SetDossierStatusRequest{Id: c.id, Status: "closed"})
+			wantCode(t, c.name, err, c.want)
+		})
+	}
+	for _, id := range []int64{second.Id, hers.Id} {
+		var status string
+		if err := e.db.Owner.NewRaw("SELECT status FROM dossiers WHERE id = ?", id).Scan(context.Background(), &status); err != nil || status != "submitted" {
+			t.Errorf("dossier %d moved to %q (%v)", id, status, err)
+		}
 	}
 }

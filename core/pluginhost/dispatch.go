@@ -113,7 +113,7 @@ func (s *Supervisor) Dispatch(ctx context.Context, pluginID string, req Request)
 		return nil, err
 	}
 	token, end := s.api.Begin(hostapi.Call{TenantID: req.TenantID, PluginID: pluginID, Actor: req.Actor.Actor,
-		RequestID: req.RequestID})
+		RequestID: req.RequestID, DossierID: req.DossierID})
 	// Ended when Handle returns: a plugin that keeps the token acts for no
 	// one afterwards.
 	defer end()

@@ -188,7 +188,7 @@ func (h *Host) Request(c Call) *sdk.Request {
 		Config:     config,
 		DossierID:  c.DossierID,
 		Files:      files,
-		Host:       h.For(c.Tenant, c.Actor),
+		Host:       &bound{h: h, tenant: c.Tenant, actor: c.Actor, about: c.DossierID},
 	}
 }
 
@@ -495,6 +495,9 @@ type bound struct {
 	h      *Host
 	tenant int64
 	actor  sdk.Actor
+	// about is the dossier of the request's dossier-scoped action: a
+	// citizen's follow-up may move it, as the host allows.
+	about int64
 }
 
 var _ sdk.Host = (*bound)(nil)
@@ -750,8 +753,9 @@ func (b *bound) SetDossierStatus(ctx context.Context, id int64, status, note str
 		return nil, err
 	}
 	defer b.end()
-	if !b.privileged() {
-		return nil, hostErr(codes.PermissionDenied, "only staff change a dossier's status")
+	own := b.actor.Kind == "citizen" && b.about > 0 && id == b.about
+	if !b.privileged() && !own {
+		return nil, hostErr(codes.PermissionDenied, "only staff change a dossier's status, and a citizen the one their action is about")
 	}
 	if !statusRe.MatchString(status) {
 		return nil, hostErr(codes.InvalidArgument, "status %q: lower-case letters, digits and _, at most 32", status)
