@@ -4,11 +4,11 @@ BIN     := bin
 PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 VENDOR  := web/static/vendor/.stamp
 
-.PHONY: all build run test vet vendor bench-portal bench-backoffice bench-booking clean
+.PHONY: all build run test vet vendor bench-portal bench-backoffice bench-booking bench-helpdesk clean
 
 all: build
 
-# Bootstrap Italia comes from its npm package, pinned in web/package-lock.json.
+# Bootstrap Italia and Leaflet come from their npm packages, pinned in web/package-lock.json.
 $(VENDOR): web/package.json web/package-lock.json web/vendor.sh
 	web/vendor.sh
 	@touch $@
@@ -43,6 +43,10 @@ bench-booking:
 
 bench-backoffice:
 	$(GO) run ./bench/backoffice
+
+# 64 Open311 clients filing helpdesk reports, next to the same PostgreSQL's raw insert rate.
+bench-helpdesk:
+	$(GO) run ./bench/helpdesk
 
 clean:
 	rm -rf $(BIN) web/static/vendor
