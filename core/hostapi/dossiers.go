@@ -150,6 +150,13 @@ func (s *Server) createDossier(ctx context.Context, c Call, r *pb.CreateDossierR
 	if len(r.GetAttachmentIds()) > 0 && c.Actor.Kind == ActorAnonymous && c.RequestID == "" {
 		return nil, invalid("attachment_ids: no files were uploaded with this request")
 	}
+	// Whoever the actor, the plugin routes the dossier by the town's
+	// rules, as it picks the office: a citizen's report may well go
+	// straight to an operator.
+	assignee, err := s.staffByEmail(ctx, c.TenantID, r.GetAssigneeEmail())
+	if err != nil {
+		return nil, err
+	}
 	n := dossier.NewDossier{
 		ServiceID:     c.PluginID,
 		Title:         title,
@@ -157,6 +164,7 @@ func (s *Server) createDossier(ctx context.Context, c Call, r *pb.CreateDossierR
 		Status:        r.GetStatus(),
 		Channel:       r.GetChannel(),
 		OfficeSlug:    r.GetOffice(),
+		AssigneeID:    assignee,
 		Priority:      priority,
 		DueAt:         due,
 		AttachmentIDs: r.GetAttachmentIds(),
@@ -172,6 +180,34 @@ func (s *Server) createDossier(ctx context.Context, c Call, r *pb.CreateDossierR
 		return nil, dossierErr(err)
 	}
 	return toPB(d), nil
+}
+
+// staffByEmail is the id of the member of the tenant's staff with address
+// addr, matched without regard to case (users keep theirs in lower case);
+// 0 for "". An address nobody of the tenant has is InvalidArgument.
+func (s *Server) staffByEmail(ctx context.Context, tenantID int64, addr string) (int64, error) {
+	if addr == "" {
+		return 0, nil
+	}
+	if !email(addr) {
+		return 0, invalid("assignee_email %q: not an e-mail address", addr)
+	}
+	// One round trip, as GetSetting: the dossier's own transaction checks
+	// the user again, and its foreign key holds whatever happens between.
+	row, err := s.db.QueryRowInTenant(ctx, tenantID, "SELECT id FROM users WHERE tenant_id = ? AND email = ?",
+		tenantID, strings.ToLower(addr))
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = row.Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, invalid("assignee_email %q: no member of the town's staff has this address", addr)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("look up staff member %q: %w", addr, err)
+	}
+	return id, nil
 }
 
 func (s *Server) getDossier(ctx context.Context, c Call, r *pb.GetDossierRequest) (*pb.Dossier, error) {

@@ -75,6 +75,7 @@ type rule struct {
 	Area     string
 	Channel  string
 	Office   string // "-" keeps the topic's office
+	Assignee string // e-mail address of the operator to take it; "" for nobody
 	DueHours int    // 0 keeps the topic's
 	Priority string // "" keeps the topic's
 }
@@ -304,8 +305,10 @@ func parsePoint(s string) (point, error) {
 	return point{Lat: lat, Lon: lon}, nil
 }
 
-// parseRules reads "category; area; channel -> office; hours; priority",
-// the last two optional.
+// parseRules reads "category; area; channel -> target; hours; priority",
+// the last two optional. The target is an office code ("-" keeps the
+// topic's), an operator's e-mail address, or both: "manutenzione
+// mario.rossi@comune.example". An operator alone keeps the topic's office.
 func parseRules(s string, areas []area) ([]rule, error) {
 	var out []rule
 	for _, e := range entries(strings.ReplaceAll(s, "→", "->")) {
@@ -314,14 +317,24 @@ func parseRules(s string, areas []area) ([]rule, error) {
 		}
 		// The arrow sits inside the third field: "web -> urp".
 		if len(e.Fields) < 3 || len(e.Fields) > 5 {
-			return nil, bad("want category; area; channel -> office; hours; priority")
+			return nil, bad("want category; area; channel -> office or operator; hours; priority")
 		}
-		ch, office, ok := strings.Cut(e.Fields[2], "->")
+		ch, target, ok := strings.Cut(e.Fields[2], "->")
 		if !ok {
-			return nil, bad("want category; area; channel -> office; hours; priority")
+			return nil, bad("want category; area; channel -> office or operator; hours; priority")
 		}
 		r := rule{Number: len(out) + 1, Category: e.Fields[0], Area: e.Fields[1], Channel: strings.TrimSpace(ch),
-			Office: strings.TrimSpace(office), Priority: field(e.Fields, 4)}
+			Office: "-", Priority: field(e.Fields, 4)}
+		switch t := strings.Fields(target); {
+		case len(t) == 1 && strings.Contains(t[0], "@"):
+			r.Assignee = t[0]
+		case len(t) == 1:
+			r.Office = t[0]
+		case len(t) == 2:
+			r.Office, r.Assignee = t[0], t[1]
+		default:
+			return nil, bad("after the arrow: an office code, an operator's e-mail address, or both")
+		}
 		if _, ok := categoryOf(r.Category); !ok && r.Category != "*" {
 			return nil, bad("unknown topic %q", r.Category)
 		}
@@ -333,6 +346,9 @@ func parseRules(s string, areas []area) ([]rule, error) {
 		}
 		if r.Office != "-" && !validSlug(r.Office) {
 			return nil, bad("office %q: an office code, or - for the topic's", r.Office)
+		}
+		if r.Assignee != "" && !validEmail(r.Assignee) {
+			return nil, bad("operator %q: not an e-mail address", r.Assignee)
 		}
 		if hours := field(e.Fields, 3); hours != "" {
 			n, err := strconv.Atoi(hours)
@@ -398,6 +414,18 @@ func hasArea(areas []area, name string) bool {
 		}
 	}
 	return false
+}
+
+// validEmail is the shape of an operator's address as the host takes it:
+// bare, one @, a dot in the domain. Whether the town has such an operator
+// only the host knows.
+func validEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || local == "" || len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>,;\"\\") || strings.Contains(domain, "@") {
+		return false
+	}
+	dot := strings.LastIndexByte(domain, '.')
+	return dot > 0 && dot < len(domain)-1
 }
 
 func validSlug(s string) bool {
@@ -467,7 +495,8 @@ type assignment struct {
 	Office   string
 	Priority string
 	DueHours int
-	Rule     int // the rule that matched, 0 for none
+	Rule     int    // the rule that matched, 0 for none
+	Assignee string // the operator's e-mail address; "" for nobody
 }
 
 // assign applies the rules, first match wins, over the topic's own
@@ -486,6 +515,7 @@ func (s *setup) assign(code string, p *point, channel string) assignment {
 		if r.Office != "-" {
 			out.Office = r.Office
 		}
+		out.Assignee = r.Assignee
 		if r.DueHours > 0 {
 			out.DueHours = r.DueHours
 		}

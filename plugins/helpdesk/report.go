@@ -40,7 +40,8 @@ type suggestion struct {
 // town handles (otherwise the person reads where to turn, and nothing is
 // stored), a problem needs a place inside the town, a visitor who has not
 // logged in needs the town's leave and a way to be answered. The town's
-// rules choose the office, the deadline and the priority.
+// rules choose the office (and maybe the operator), the deadline and the
+// priority.
 func (s *service) report(ctx context.Context, req *sdk.Request) (*sdk.Response, error) {
 	lang := req.Lang
 	var v reportValues
@@ -139,26 +140,20 @@ func (s *service) report(ctx context.Context, req *sdk.Request) (*sdk.Response, 
 		Due:           due,
 		Priority:      a.Priority,
 		AttachmentIDs: t.Attachments,
+		Assignee:      a.Assignee,
 	}
 	// The central office goes by the host's own default, which forgives
 	// an office the town has since renamed; an office a rule names must exist.
 	if a.Office == cfg.Office {
 		nd.Office = ""
 	}
-	d, err := req.Host.CreateDossier(ctx, nd)
-	if errors.Is(err, sdk.ErrInvalid) && nd.Office != "" {
-		// No such office in town: the report goes to the central office
-		// rather than back to the citizen, who cannot fix the town's rules.
-		slog.Warn("helpdesk office not found; filed for the central office", "tenant", req.TenantSlug,
-			"office", nd.Office, "err", err)
-		nd.Office = ""
-		d, err = req.Host.CreateDossier(ctx, nd)
-	}
+	d, err := fileDossier(ctx, req, &nd)
 	if err != nil {
 		return nil, fmt.Errorf("create dossier: %w", err)
 	}
 	audit(ctx, req, "helpdesk.report", d, map[string]any{"category": cat.Code, "office": d.GetOffice(),
-		"priority": a.Priority, "rule": a.Rule, "channel": t.Channel, "area": t.Area, "files": len(t.Attachments)})
+		"priority": a.Priority, "rule": a.Rule, "channel": t.Channel, "area": t.Area, "files": len(t.Attachments),
+		"assignee": nd.Assignee})
 
 	done := received(lang, req.Actor.Kind, cat, d, due, suggestions)
 	s.confirm(ctx, req, t, d, done)
@@ -168,6 +163,39 @@ func (s *service) report(ctx context.Context, req *sdk.Request) (*sdk.Response, 
 		data["suggestions"] = suggestions
 	}
 	return &sdk.Response{Outcome: sdk.OutcomeOK, Message: done, DossierID: d.GetId(), DossierNumber: d.GetNumber(), Data: data}, nil
+}
+
+// fileDossier creates the dossier. An operator or an office the town's
+// rules name and the town does not have (anymore) is dropped, with a
+// warning for the town's admin: the report goes to its office without
+// the operator, or to the central office, rather than back to the
+// person, who cannot fix the town's rules. nd is left as filed.
+func fileDossier(ctx context.Context, req *sdk.Request, nd *sdk.NewDossier) (*pb.Dossier, error) {
+	for {
+		d, err := req.Host.CreateDossier(ctx, *nd)
+		if !errors.Is(err, sdk.ErrInvalid) {
+			return d, err
+		}
+		switch {
+		case nd.Assignee != "" && refuses(err, "assignee"):
+			slog.Warn("helpdesk operator not found; filed without one", "tenant", req.TenantSlug,
+				"operator", nd.Assignee, "err", err)
+			nd.Assignee = ""
+		case nd.Office != "":
+			slog.Warn("helpdesk office not found; filed for the central office", "tenant", req.TenantSlug,
+				"office", nd.Office, "err", err)
+			nd.Office = ""
+		default:
+			return nil, err
+		}
+	}
+}
+
+// refuses reports whether err is the host refusing the field named (its
+// messages start with the field).
+func refuses(err error, field string) bool {
+	var he *sdk.HostError
+	return errors.As(err, &he) && strings.HasPrefix(he.Msg, field)
 }
 
 // confirm sends the confirmation by e-mail: to a citizen's address on

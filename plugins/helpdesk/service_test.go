@@ -192,6 +192,7 @@ func TestConfigChecks(t *testing.T) {
 		{"polygon on a line", map[string]any{"areas": "a; 1 1, 2 2, 3 3"}, "areas"},
 		{"point off the globe", map[string]any{"areas": "a; 91 1, 2 2"}, "areas"},
 		{"rule on a missing area", map[string]any{"categories": "roads", "rules": "roads; lido; * -> urp"}, "rules"},
+		{"rule for an operator without an address", map[string]any{"categories": "roads", "rules": "roads; *; * -> urp mario@localhost"}, "rules"},
 		{"territory upside down", map[string]any{"bounds": map[string]any{"south": 46.0, "west": 12.0, "north": 45.0, "east": 13.0}}, "bounds"},
 		{"territory half given", map[string]any{"bounds": map[string]any{"south": 45.0}}, "bounds"},
 	}
@@ -259,15 +260,15 @@ func TestAssign(t *testing.T) {
 		channel  string
 		want     assignment
 	}{
-		{"first rule: roads in the centre", "roads", centro, "web", assignment{"lavori-pubblici", "urgent", 24, 1}},
-		{"the topic's line: roads elsewhere", "roads", elsewhere, "web", assignment{"lavori-pubblici", "high", 72, 0}},
-		{"no point, no area", "roads", nil, "web", assignment{"lavori-pubblici", "high", 72, 0}},
-		{"wildcard topic in an area", "waste", lido, "app", assignment{"municipalita-lido", "normal", 48, 2}},
-		{"first match wins over a later rule", "noise", lido, "phone", assignment{"municipalita-lido", "normal", 24, 2}},
-		{"channel rule", "noise", elsewhere, "phone", assignment{"polizia-locale", "high", 4, 3}},
-		{"channel rule not for the web", "noise", elsewhere, "web", assignment{"polizia-locale", "normal", 24, 0}},
-		{"central office and default hours", "graffiti", nil, "web", assignment{"urp", "low", 240, 0}},
-		{"office only", "abandoned_vehicles", elsewhere, "counter", assignment{"polizia-locale", "normal", 240, 0}},
+		{"first rule: roads in the centre", "roads", centro, "web", assignment{"lavori-pubblici", "urgent", 24, 1, ""}},
+		{"the topic's line: roads elsewhere", "roads", elsewhere, "web", assignment{"lavori-pubblici", "high", 72, 0, ""}},
+		{"no point, no area", "roads", nil, "web", assignment{"lavori-pubblici", "high", 72, 0, ""}},
+		{"wildcard topic in an area", "waste", lido, "app", assignment{"municipalita-lido", "normal", 48, 2, ""}},
+		{"first match wins over a later rule", "noise", lido, "phone", assignment{"municipalita-lido", "normal", 24, 2, ""}},
+		{"channel rule", "noise", elsewhere, "phone", assignment{"polizia-locale", "high", 4, 3, ""}},
+		{"channel rule not for the web", "noise", elsewhere, "web", assignment{"polizia-locale", "normal", 24, 0, ""}},
+		{"central office and default hours", "graffiti", nil, "web", assignment{"urp", "low", 240, 0, ""}},
+		{"office only", "abandoned_vehicles", elsewhere, "counter", assignment{"polizia-locale", "normal", 240, 0, ""}},
 	}
 	for _, tc := range tests {
 		if got := cfg.assign(tc.category, tc.at, tc.channel); got != tc.want {
@@ -281,7 +282,7 @@ func TestAssign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := cfg.assign("roads", &point{1.5, 1.5}, "web"); got != (assignment{"strade", "high", 12, 1}) {
+	if got := cfg.assign("roads", &point{1.5, 1.5}, "web"); got != (assignment{"strade", "high", 12, 1, ""}) {
 		t.Errorf("rule keeping the office: %+v", got)
 	}
 }
@@ -1035,7 +1036,7 @@ func TestTenantsApart(t *testing.T) {
 }
 
 // The demo towns' configurations are ones the admin page would save and
-// the plugin applies, and name offices the towns have.
+// the plugin applies, and name offices and operators the towns have.
 func TestDemoTowns(t *testing.T) {
 	files, err := filepath.Glob("../../tenants/*.yaml")
 	if err != nil || len(files) == 0 {
@@ -1052,6 +1053,9 @@ func TestDemoTowns(t *testing.T) {
 			Offices []struct {
 				Slug string `yaml:"slug"`
 			} `yaml:"offices"`
+			Staff []struct {
+				Email string `yaml:"email"`
+			} `yaml:"staff"`
 			Services []struct {
 				ID     string         `yaml:"id"`
 				Config map[string]any `yaml:"config"`
@@ -1063,6 +1067,10 @@ func TestDemoTowns(t *testing.T) {
 		has := map[string]bool{"": true}
 		for _, o := range town.Offices {
 			has[o.Slug] = true
+		}
+		staff := map[string]bool{}
+		for _, u := range town.Staff {
+			staff[strings.ToLower(u.Email)] = true
 		}
 		for _, s := range town.Services {
 			if s.ID != "helpdesk" {
@@ -1094,6 +1102,11 @@ func TestDemoTowns(t *testing.T) {
 					t.Errorf("%s: office %q is not one of the town's", f, o)
 				}
 			}
+			for _, r := range cfg.Rules {
+				if r.Assignee != "" && !staff[strings.ToLower(r.Assignee)] {
+					t.Errorf("%s: rule %d: operator %q is not one of the town's staff", f, r.Number, r.Assignee)
+				}
+			}
 			for _, a := range cfg.Areas {
 				for _, p := range a.Points {
 					if !cfg.Bounds.contains(p) {
@@ -1122,8 +1135,10 @@ func TestPatternsAndParsers(t *testing.T) {
 		"categories": {"roads", "roads;", "roads; ;", "roads; -; ; 5", "information;urp;urgent;9999"},
 		"redirects":  {"noise; Polizia locale", "noise;  Polizia locale ; +41 58 866 81 11", "noise; ab; https://x.example/a?b=c"},
 		"areas":      {"a; 1 1, 2 2", "a-b; -1.5 -2.25, 3 4, 5 -6"},
-		"rules":      {"*;*;*->-", "roads; a; web -> urp; ; low", "noise; *; app → polizia; 1"},
-		"answers":    {"ab; cde; fgh", "a b, c*; Una domanda?; Una risposta.; https://x.example/p"},
+		"rules": {"*;*;*->-", "roads; a; web -> urp; ; low", "noise; *; app → polizia; 1",
+			"roads; a; * -> urp mario.rossi@comune.example; 8", "*;*;*->Mario.Rossi@Comune.example",
+			"noise; *; phone → -\tl.o'neill+x@vigili.comune.example ; ; high"},
+		"answers": {"ab; cde; fgh", "a b, c*; Una domanda?; Una risposta.; https://x.example/p"},
 	}
 	parse := map[string]func(string) error{
 		"categories": func(s string) error { _, err := parseCategories(s); return err },

@@ -111,6 +111,11 @@ type NewDossier struct {
 	// AttachmentIDs are files of this request (Request.Files) to keep on
 	// the dossier.
 	AttachmentIDs []int64
+	// Assignee is the e-mail address of the member of the town's staff
+	// to assign it to (as well as to the office); "" for nobody. An
+	// address none of them has is ErrInvalid, its message starting
+	// "assignee_email".
+	Assignee string
 }
 
 // NewDocument is a PDF to issue on a dossier.
@@ -211,7 +216,7 @@ func (h *hostClient) CreateDossier(ctx context.Context, d NewDossier) (*pb.Dossi
 		return nil, err
 	}
 	req := &pb.CreateDossierRequest{Title: d.Title, DataJson: data, Status: d.Status, Channel: d.Channel,
-		Office: d.Office, Priority: d.Priority, AttachmentIds: d.AttachmentIDs}
+		Office: d.Office, Priority: d.Priority, AttachmentIds: d.AttachmentIDs, AssigneeEmail: d.Assignee}
 	if !d.Due.IsZero() {
 		req.DueUnix = d.Due.Unix()
 	}

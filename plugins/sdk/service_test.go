@@ -3,6 +3,7 @@ package sdk_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 
@@ -47,6 +48,8 @@ type hostAPI struct {
 	pb.UnimplementedHostAPIServer
 	mu     sync.Mutex
 	tokens []string
+	// assignees is what each CreateDossier asked to be assigned to.
+	assignees []string
 }
 
 func (h *hostAPI) token(ctx context.Context) {
@@ -58,6 +61,9 @@ func (h *hostAPI) token(ctx context.Context) {
 
 func (h *hostAPI) CreateDossier(ctx context.Context, r *pb.CreateDossierRequest) (*pb.Dossier, error) {
 	h.token(ctx)
+	h.mu.Lock()
+	h.assignees = append(h.assignees, r.GetAssigneeEmail())
+	h.mu.Unlock()
 	return &pb.Dossier{Id: 7, Number: "2026-000007", Title: r.GetTitle(), DataJson: r.GetDataJson()}, nil
 }
 
@@ -113,6 +119,9 @@ func TestHandleMapping(t *testing.T) {
 		svc  serviceFunc
 		code codes.Code // of the gRPC error; OK for a response
 		want *pb.HandleResponse
+		// assignees are the addresses the Host API was sent, one per
+		// dossier created.
+		assignees []string
 	}{
 		{
 			name: "ok through the Host API",
@@ -122,7 +131,7 @@ func TestHandleMapping(t *testing.T) {
 					return nil, err
 				}
 				d, err := r.Host.CreateDossier(ctx, sdk.NewDossier{Title: v.Subject + " (" + r.Lang + ", " + r.TenantSlug + ")",
-					Data: map[string]string{"actor": r.Actor.Kind}})
+					Data: map[string]string{"actor": r.Actor.Kind}, Assignee: "mario.rossi@trezzo.example"})
 				if err != nil {
 					return nil, err
 				}
@@ -131,6 +140,7 @@ func TestHandleMapping(t *testing.T) {
 			},
 			want: &pb.HandleResponse{Outcome: "ok", Message: "Buche (de, trezzo)", DossierId: 7, DossierNumber: "2026-000007",
 				DataJson: []byte(`{"data":"{\"actor\":\"citizen\"}"}`)},
+			assignees: []string{"mario.rossi@trezzo.example"},
 		},
 		{
 			name: "invalid",
@@ -228,6 +238,9 @@ func TestHandleMapping(t *testing.T) {
 			}
 			api.mu.Lock()
 			defer api.mu.Unlock()
+			if !slices.Equal(api.assignees, tc.assignees) {
+				t.Errorf("assignees sent %q, want %q", api.assignees, tc.assignees)
+			}
 			for _, tok := range api.tokens {
 				if tok != "tok-1" {
 					t.Errorf("Host API call with token %q, want the request's", tok)

@@ -1346,6 +1346,12 @@ type CreateDossierRequest struct {
 	DueUnix       int64   `protobuf:"varint,6,opt,name=due_unix,json=dueUnix,proto3" json:"due_unix,omitempty"`                          // the legal or promised deadline; 0: none
 	Priority      string  `protobuf:"bytes,7,opt,name=priority,proto3" json:"priority,omitempty"`                                        // "low", "normal" (the default), "high" or "urgent"
 	AttachmentIds []int64 `protobuf:"varint,8,rep,packed,name=attachment_ids,json=attachmentIds,proto3" json:"attachment_ids,omitempty"` // files of this request (FileRef) to keep on the dossier
+	// The e-mail address of a member of the town's staff to assign it to;
+	// "" for nobody. Matched without regard to case. Routing is the
+	// plugin's (a town's rules), so any actor's call may name one; an
+	// address no member of the town's staff has is refused with
+	// InvalidArgument, its message starting "assignee_email".
+	AssigneeEmail string `protobuf:"bytes,9,opt,name=assignee_email,json=assigneeEmail,proto3" json:"assignee_email,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1434,6 +1440,13 @@ func (x *CreateDossierRequest) GetAttachmentIds() []int64 {
 		return x.AttachmentIds
 	}
 	return nil
+}
+
+func (x *CreateDossierRequest) GetAssigneeEmail() string {
+	if x != nil {
+		return x.AssigneeEmail
+	}
+	return ""
 }
 
 type GetDossierRequest struct {
@@ -4133,7 +4146,7 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	" \x01(\tR\x06office\x12\x1a\n" +
 	"\bpriority\x18\v \x01(\tR\bpriority\x12\x19\n" +
 	"\bdue_unix\x18\f \x01(\x03R\adueUnix\x12\x18\n" +
-	"\aversion\x18\r \x01(\x03R\aversion\"\xf1\x01\n" +
+	"\aversion\x18\r \x01(\x03R\aversion\"\x98\x02\n" +
 	"\x14CreateDossierRequest\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x12\x1b\n" +
 	"\tdata_json\x18\x02 \x01(\fR\bdataJson\x12\x16\n" +
@@ -4142,7 +4155,8 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x06office\x18\x05 \x01(\tR\x06office\x12\x19\n" +
 	"\bdue_unix\x18\x06 \x01(\x03R\adueUnix\x12\x1a\n" +
 	"\bpriority\x18\a \x01(\tR\bpriority\x12%\n" +
-	"\x0eattachment_ids\x18\b \x03(\x03R\rattachmentIds\"#\n" +
+	"\x0eattachment_ids\x18\b \x03(\x03R\rattachmentIds\x12%\n" +
+	"\x0eassignee_email\x18\t \x01(\tR\rassigneeEmail\"#\n" +
 	"\x11GetDossierRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\"`\n" +
 	"\x13ListDossiersRequest\x12\x14\n" +

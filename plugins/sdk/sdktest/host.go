@@ -386,6 +386,7 @@ type tenant struct {
 	payers        map[int64]int64 // payment id → the citizen asked to pay
 	audit         []AuditEntry
 	counters      map[int]int64 // last dossier number by year
+	assignees     map[int64]string
 	resources     map[string]*fakeResource
 	bookings      []*fakeBooking
 	paidBookings  map[int64]int64 // payment id → the booking it pays for
@@ -410,6 +411,11 @@ type Tenant struct {
 	Audit         []AuditEntry
 	Bookings      []*pb.Booking         // of the booking engine, as the host keeps them
 	Resources     []*pb.BookingResource // declared, by slug
+	// Assignees is the member of staff each dossier was assigned to when
+	// it was created, by dossier id: the address the plugin named, in
+	// lower case as the host matches it. Dossiers assigned to nobody are
+	// not in it.
+	Assignees map[int64]string
 }
 
 // Event is one status of a dossier, as the host's history keeps it.
@@ -451,6 +457,12 @@ func (h *Host) Tenant(id int64) Tenant {
 	}
 	for _, d := range st.dossiers {
 		out.Dossiers = append(out.Dossiers, proto.Clone(d).(*pb.Dossier))
+	}
+	if len(st.assignees) > 0 {
+		out.Assignees = map[int64]string{}
+		for id, a := range st.assignees {
+			out.Assignees[id] = a
+		}
 	}
 	out.Events = append(out.Events, st.events...)
 	out.Messages = append(out.Messages, st.messages...)
@@ -670,6 +682,14 @@ func (b *bound) CreateDossier(ctx context.Context, nd sdk.NewDossier) (*pb.Dossi
 	if nd.Office != "" && !officeRe.MatchString(nd.Office) {
 		return nil, hostErr(codes.InvalidArgument, "office %q: not an office slug", nd.Office)
 	}
+	// Any well-formed address is taken for a member of staff: the fake
+	// knows nobody. A test of how a plugin copes with an unknown one wraps
+	// the Host and refuses it as the host does (ErrInvalid, the message
+	// starting "assignee_email").
+	assignee := strings.ToLower(nd.Assignee)
+	if nd.Assignee != "" && (len(assignee) > 254 || !emailRe.MatchString(assignee)) {
+		return nil, hostErr(codes.InvalidArgument, "assignee_email %q: not an e-mail address", nd.Assignee)
+	}
 	pending, err := b.pending(st, nd.AttachmentIDs)
 	if err != nil {
 		return nil, err
@@ -697,6 +717,12 @@ func (b *bound) CreateDossier(ctx context.Context, nd sdk.NewDossier) (*pb.Dossi
 	}
 	for _, a := range pending {
 		a.DossierID = d.Id
+	}
+	if assignee != "" {
+		if st.assignees == nil {
+			st.assignees = map[int64]string{}
+		}
+		st.assignees[d.Id] = assignee
 	}
 	st.dossiers = append(st.dossiers, d)
 	st.events = append(st.events, Event{DossierID: d.Id, Status: d.Status, Actor: b.actorRef(), At: now})

@@ -506,6 +506,47 @@ func TestUploadsDossierActionsAndDocuments(t *testing.T) {
 	}
 }
 
+// The fake records whom a dossier is assigned to, and refuses what is no
+// address as the host does.
+func TestDossierAssignee(t *testing.T) {
+	h := newHost(t)
+	c := h.For(1, sdktest.Citizen(1))
+	tests := []struct {
+		name, assignee string
+		want           string // recorded; "" for nobody
+		invalid        bool
+	}{
+		{name: "nobody"},
+		{name: "an operator", assignee: "mario.rossi@trezzo.example", want: "mario.rossi@trezzo.example"},
+		{name: "in capitals, as the host matches", assignee: "Mario.Rossi@Trezzo.example", want: "mario.rossi@trezzo.example"},
+		{name: "no domain", assignee: "mario.rossi", invalid: true},
+		{name: "a display name", assignee: "Mario <mario@trezzo.example>", invalid: true},
+		{name: "blank", assignee: " ", invalid: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(h.Tenant(1).Dossiers)
+			d, err := c.CreateDossier(ctx, sdk.NewDossier{Title: "Segnalazione", Assignee: tc.assignee})
+			if tc.invalid {
+				if !errors.Is(err, sdk.ErrInvalid) || !strings.Contains(err.Error(), "assignee_email") {
+					t.Fatalf("%v, want ErrInvalid about assignee_email", err)
+				}
+				if len(h.Tenant(1).Dossiers) != before {
+					t.Fatal("a refused dossier was stored")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := h.Tenant(1).Assignees[d.GetId()]
+			if got != tc.want || ok != (tc.want != "") {
+				t.Fatalf("assignee %q (recorded: %v), want %q", got, ok, tc.want)
+			}
+		})
+	}
+}
+
 func TestReservationsAndPayments(t *testing.T) {
 	h := newHost(t)
 	c := h.For(1, sdktest.Citizen(1))
