@@ -21,6 +21,7 @@ type fieldDoc struct {
 	enumTitles map[string][]string
 	format     string
 	file       bool
+	list       bool                 // an array: props are its items' fields
 	props      map[string]*fieldDoc // a fieldset's fields, or an array's items'
 }
 
@@ -61,6 +62,7 @@ func docOf(s *schemaDoc, order int) *fieldDoc {
 	case len(s.Properties) > 0:
 		f.props = propDocs(s)
 	case s.Items != nil:
+		f.list = true
 		it := docOf(s.Items, 0)
 		if len(it.enum) > 0 {
 			f.enum, f.enumTitles = it.enum, it.enumTitles
@@ -126,6 +128,27 @@ func dataRows(rec *catalog.Record, lang string, raw json.RawMessage, answersOnly
 		return nil
 	}
 	docs := formDocs(rec)
+	// A fieldset a plugin stores flat (a map's lat, lon and address kept
+	// beside the other answers) is still the person's answer: its fields
+	// are shown under its legend.
+	flat := map[string]string{}
+	claimed := map[string]int{}
+	for name, d := range docs {
+		if _, kept := data[name]; kept || len(d.props) == 0 || d.list {
+			continue
+		}
+		for sub := range d.props {
+			if _, own := docs[sub]; !own {
+				flat[sub] = name
+				claimed[sub]++
+			}
+		}
+	}
+	for sub, n := range claimed {
+		if n > 1 { // two fieldsets have it: whose it is cannot be told
+			delete(flat, sub)
+		}
+	}
 	var known, other []web.DataRow
 	type row struct {
 		order int
@@ -142,6 +165,15 @@ func dataRows(rec *catalog.Record, lang string, raw json.RawMessage, answersOnly
 		for _, k := range keys {
 			v := m[k]
 			d, ok := docs[k]
+			if parent, isFlat := flat[k]; !ok && isFlat && prefix == "" {
+				pd := docs[parent]
+				sd := pd.props[k]
+				if !sd.file {
+					ordered = append(ordered, row{pd.order*100 + sd.order, web.DataRow{Label: pd.label(lang, parent) + " – " + sd.label(lang, k),
+						Value: formatAnswer(sd, lang, v)}})
+				}
+				continue
+			}
 			if !ok {
 				if sub, isObj := v.(map[string]any); isObj && namesFields(sub, docs) {
 					add(prefix, sub)
@@ -158,11 +190,11 @@ func dataRows(rec *catalog.Record, lang string, raw json.RawMessage, answersOnly
 			label := prefix + d.label(lang, k)
 			if sub, isObj := v.(map[string]any); isObj && len(d.props) > 0 {
 				for _, r := range fieldsetRows(d, lang, sub) {
-					ordered = append(ordered, row{d.order, web.DataRow{Label: label + " – " + r.Label, Value: r.Value}})
+					ordered = append(ordered, row{d.order * 100, web.DataRow{Label: label + " – " + r.Label, Value: r.Value}})
 				}
 				continue
 			}
-			ordered = append(ordered, row{d.order, web.DataRow{Label: label, Value: formatAnswer(d, lang, v)}})
+			ordered = append(ordered, row{d.order * 100, web.DataRow{Label: label, Value: formatAnswer(d, lang, v)}})
 		}
 	}
 	add("", data)

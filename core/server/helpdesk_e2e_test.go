@@ -315,6 +315,9 @@ func (f *hdFlow) report(t *testing.T) {
 	mine := f.base + "/requests/" + strconv.FormatInt(d.ID, 10)
 	expect(t, f.mario.get(mine), 200, number, hdBadge("Aperta", false), "buca.png", "schizzo.pdf", "Buca profonda in via Nassa",
 		`action="/t/`+hdTown+`/requests/`+strconv.FormatInt(d.ID, 10)+`/actions/answer"`)
+	// The place is the citizen's answer too, though the helpdesk keeps it
+	// flat beside the others.
+	expect(t, f.mario.get(mine), 200, "Via Nassa 5, davanti alla gioielleria")
 	r = f.mario.get(mine + "/attachments/" + strconv.FormatInt(files[0].ID, 10))
 	expect(t, r, 200)
 	if !bytes.Equal([]byte(r.body), f.photo) {
