@@ -33,7 +33,8 @@ func (c Call) dossierActor() dossier.Actor {
 func toPB(d *dossier.Dossier) *pb.Dossier {
 	out := &pb.Dossier{Id: d.ID, Number: d.Number, ServiceId: d.ServiceID, Status: d.Status, Title: d.Title,
 		DataJson: d.Data, CitizenId: d.CitizenID, Channel: d.Channel, CreatedUnix: d.CreatedAt.Unix(),
-		Office: d.OfficeSlug, Priority: string(d.Priority), Version: d.Version}
+		Office: d.OfficeSlug, Priority: string(d.Priority), Version: d.Version, AssigneeId: d.AssigneeID,
+		AssigneeName: d.AssigneeName}
 	if !d.DueAt.IsZero() {
 		out.DueUnix = d.DueAt.Unix()
 	}
@@ -221,7 +222,8 @@ func (s *Server) getDossier(ctx context.Context, c Call, r *pb.GetDossierRequest
 // The list stays SQL of its own: a plugin pages by id and gets each
 // dossier's data, which the back office's lists leave out.
 const listCols = `d.id, d.number, d.service_id, d.status, d.title, d.data::text, coalesce(d.citizen_id, 0), d.channel,
-	extract(epoch FROM d.created_at)::bigint, coalesce(o.slug, ''), d.priority, coalesce(extract(epoch FROM d.due_at)::bigint, 0), d.version`
+	extract(epoch FROM d.created_at)::bigint, coalesce(o.slug, ''), d.priority, coalesce(extract(epoch FROM d.due_at)::bigint, 0), d.version,
+	coalesce(d.assignee_id, 0), coalesce(u.name, '')`
 
 func (s *Server) listDossiers(ctx context.Context, c Call, r *pb.ListDossiersRequest) (*pb.ListDossiersResponse, error) {
 	limit := int(r.GetLimit())
@@ -256,6 +258,7 @@ func (s *Server) listDossiers(ctx context.Context, c Call, r *pb.ListDossiersReq
 	err = s.db.InTenant(ctx, c.TenantID, func(ctx context.Context, tx bun.Tx) error {
 		rows, err := tx.QueryContext(ctx, "SELECT "+listCols+` FROM dossiers d
 			LEFT JOIN offices o ON o.tenant_id = d.tenant_id AND o.id = d.office_id
+			LEFT JOIN users u ON u.tenant_id = d.tenant_id AND u.id = d.assignee_id
 			WHERE `+where+" ORDER BY d.id DESC LIMIT ?", append(args, limit)...)
 		if err != nil {
 			return fmt.Errorf("list dossiers: %w", err)
@@ -266,7 +269,7 @@ func (s *Server) listDossiers(ctx context.Context, c Call, r *pb.ListDossiersReq
 			var data string
 			var rank int16
 			if err := rows.Scan(&d.Id, &d.Number, &d.ServiceId, &d.Status, &d.Title, &data, &d.CitizenId, &d.Channel,
-				&d.CreatedUnix, &d.Office, &rank, &d.DueUnix, &d.Version); err != nil {
+				&d.CreatedUnix, &d.Office, &rank, &d.DueUnix, &d.Version, &d.AssigneeId, &d.AssigneeName); err != nil {
 				return fmt.Errorf("list dossiers: %w", err)
 			}
 			d.DataJson = []byte(data)
@@ -332,6 +335,86 @@ func (s *Server) setDossierDue(ctx context.Context, c Call, r *pb.SetDossierDueR
 		return nil, dossierErr(err)
 	}
 	return toPB(d), nil
+}
+
+// assignAttempts bounds how often assignDossier reads the dossier again
+// when somebody changed it in between.
+const assignAttempts = 3
+
+// assignDossier gives a dossier to an operator and/or moves it to an
+// office, as the back office's assignment does, in its history alike.
+func (s *Server) assignDossier(ctx context.Context, c Call, r *pb.AssignDossierRequest) (*pb.Dossier, error) {
+	if !c.Actor.privileged() {
+		return nil, denied("only staff assign a dossier")
+	}
+	switch {
+	case r.GetToActor() && r.GetAssigneeEmail() != "":
+		return nil, invalid("to_actor and assignee_email: name one operator, not both")
+	case r.GetToActor() && c.Actor.Kind != ActorStaff:
+		return nil, invalid("to_actor: the host acting on an event is no operator; name one by assignee_email")
+	case !r.GetToActor() && r.GetAssigneeEmail() == "" && r.GetOffice() == "":
+		return nil, invalid("nothing to assign: set to_actor, assignee_email or office")
+	}
+	if err := checkText("office", r.GetOffice(), false, 64); err != nil {
+		return nil, err
+	}
+	assignee, err := s.staffByEmail(ctx, c.TenantID, r.GetAssigneeEmail())
+	if err != nil {
+		return nil, err
+	}
+	if r.GetToActor() {
+		assignee = c.Actor.ID
+	}
+	office, err := s.officeBySlug(ctx, c.TenantID, r.GetOffice())
+	if err != nil {
+		return nil, err
+	}
+	// Assign sets office and operator both, so the one the plugin leaves
+	// out is the dossier's own, read with its version: a change made in
+	// between (the back office moving it meanwhile) is not undone but
+	// read again. The plugin holds no version, so its word is the last.
+	for attempt := 1; ; attempt++ {
+		d, err := s.visible(ctx, c, r.GetId())
+		if err != nil {
+			return nil, err
+		}
+		a := dossier.Assignment{OfficeID: d.OfficeID, AssigneeID: d.AssigneeID}
+		if office > 0 {
+			a.OfficeID = office
+		}
+		if assignee > 0 {
+			a.AssigneeID = assignee
+		}
+		out, err := s.dossiers.Assign(ctx, c.TenantID, d.ID, d.Version, c.dossierActor(), a)
+		if errors.Is(err, dossier.ErrStale) && attempt < assignAttempts {
+			continue
+		}
+		if err != nil {
+			return nil, dossierErr(err)
+		}
+		return toPB(out), nil
+	}
+}
+
+// officeBySlug is the id of the tenant's office slug; 0 for "". A slug
+// the tenant has no office for is InvalidArgument.
+func (s *Server) officeBySlug(ctx context.Context, tenantID int64, slug string) (int64, error) {
+	if slug == "" {
+		return 0, nil
+	}
+	row, err := s.db.QueryRowInTenant(ctx, tenantID, "SELECT id FROM offices WHERE tenant_id = ? AND slug = ?", tenantID, slug)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = row.Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, invalid("office %q: the town has no office with this code", slug)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("look up office %q: %w", slug, err)
+	}
+	return id, nil
 }
 
 // addDossierMessage writes a public reply (staff: the citizen is

@@ -295,6 +295,9 @@ func (v *view) SetDossierStatus(ctx context.Context, r *pb.SetDossierStatusReque
 func (v *view) SetDossierDue(ctx context.Context, r *pb.SetDossierDueRequest) (*pb.Dossier, error) {
 	return serve(ctx, v.s, v.plugin, r, v.s.setDossierDue)
 }
+func (v *view) AssignDossier(ctx context.Context, r *pb.AssignDossierRequest) (*pb.Dossier, error) {
+	return serve(ctx, v.s, v.plugin, r, v.s.assignDossier)
+}
 func (v *view) AddDossierMessage(ctx context.Context, r *pb.AddDossierMessageRequest) (*pb.DossierMessage, error) {
 	return serve(ctx, v.s, v.plugin, r, v.s.addDossierMessage)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -725,6 +726,9 @@ func TestTransitions(t *testing.T) {
 					if status != from || len(after.Messages) != len(before.Messages) || len(after.Events) != len(before.Events) {
 						t.Errorf("refused, yet moved: %s, messages %v", status, after.Messages)
 					}
+					if !maps.Equal(after.Assignees, before.Assignees) {
+						t.Errorf("refused, yet assigned: %v", after.Assignees)
+					}
 					return
 				}
 				if res.Outcome != sdk.OutcomeOK || status != steps[action].to {
@@ -736,6 +740,18 @@ func TestTransitions(t *testing.T) {
 				}
 				if n := len(after.Messages) - len(before.Messages); (action == "take") != (n == 0) || n > 1 {
 					t.Errorf("%d messages added", n)
+				}
+				// Taking it makes it the operator's; no other step
+				// changes whose it is.
+				want := maps.Clone(before.Assignees)
+				if action == "take" {
+					if want == nil {
+						want = map[int64]string{}
+					}
+					want[d.GetId()] = "staff:3"
+				}
+				if !maps.Equal(after.Assignees, want) {
+					t.Errorf("assignees %v, want %v", after.Assignees, want)
 				}
 				if len(after.Audit) != len(before.Audit)+1 || after.Audit[len(after.Audit)-1].Action != "helpdesk."+action {
 					t.Errorf("audit %+v", after.Audit)
@@ -755,21 +771,31 @@ func TestStaffSteps(t *testing.T) {
 		t.Fatalf("%+v, %v", res, err)
 	}
 	id := res.DossierID
-	run := func(action string, lang string) *sdk.Response {
+	run := func(by sdk.Actor, action string, lang string) *sdk.Response {
 		t.Helper()
-		res, err := h.Handle(ctx, svc, sdktest.Call{Actor: operator, Lang: lang, Action: action, DossierID: id, Values: stepForms[action],
+		res, err := h.Handle(ctx, svc, sdktest.Call{Actor: by, Lang: lang, Action: action, DossierID: id, Values: stepForms[action],
 			Config: h.ConfigExample()})
 		if err != nil || res.Outcome != sdk.OutcomeOK {
 			t.Fatalf("%s: %+v, %v", action, res, err)
 		}
 		return res
 	}
-	if res := run("take", "it"); !strings.Contains(res.Message, "presa in carico") {
+	if res := run(operator, "take", "it"); !strings.Contains(res.Message, "presa in carico") {
 		t.Errorf("take: %q", res.Message)
 	}
-	run("ask", "it")
-	run("resolve", "it")
+	d := h.Tenant(1).Dossier(res.DossierNumber)
+	if d.GetStatus() != statusProgress || d.GetAssigneeId() != operator.ID || h.Tenant(1).Assignees[id] != "staff:3" {
+		t.Fatalf("taken: %s, operator %d (%q)", d.GetStatus(), d.GetAssigneeId(), h.Tenant(1).Assignees[id])
+	}
+	// The office shares the work: a colleague asks and resolves the
+	// ticket the operator took, which stays the operator's.
+	colleague := sdktest.Staff(4, "operator")
+	run(colleague, "ask", "it")
+	run(colleague, "resolve", "it")
 	got := h.Tenant(1)
+	if got.Assignees[id] != "staff:3" || got.Dossier(res.DossierNumber).GetAssigneeId() != operator.ID {
+		t.Errorf("after a colleague's steps, operator %q", got.Assignees[id])
+	}
 	if len(got.Messages) != 2 || !strings.Contains(got.Messages[0].Body, "braucht das Amt eine Auskunft") ||
 		!strings.Contains(got.Messages[0].Body, stepForms["ask"]["question"].(string)) ||
 		!strings.Contains(got.Messages[1].Body, "ist erledigt") || !strings.Contains(got.Messages[1].Body, "innerhalb von 14 Tagen") {
@@ -789,6 +815,31 @@ func TestStaffSteps(t *testing.T) {
 	res, err = h.Handle(ctx, svc, sdktest.Call{Actor: operator, Action: "answer", DossierID: id, Values: stepForms["answer"]})
 	if err != nil || res.Outcome != sdk.OutcomeRefused || !strings.Contains(res.Message, "Solo chi ha inviato") {
 		t.Errorf("an operator answering for the citizen: %+v, %v", res, err)
+	}
+}
+
+// Taking a ticket makes it the operator's before it moves: when the host
+// refuses the assignment, the ticket stays where it was, and taking it
+// again once the host answers does it all.
+func TestTakeAssignsFirst(t *testing.T) {
+	h := newHost(t)
+	d := fileOne(t, h, citizen7, statusOpen)
+	take := func() (*sdk.Response, error) {
+		return h.Handle(ctx, newService(), sdktest.Call{Actor: operator, Action: "take", DossierID: d.GetId(), Config: h.ConfigExample()})
+	}
+	h.FailOn("AssignDossier", &sdk.HostError{Code: sdk.ErrConflict.Code, Msg: "busy"})
+	if _, err := take(); !errors.Is(err, sdk.ErrConflict) {
+		t.Fatalf("%v, want the host's refusal", err)
+	}
+	if got := h.Tenant(1).Dossier(d.GetNumber()); got.GetStatus() != statusOpen || got.GetAssigneeId() != 0 {
+		t.Fatalf("a refused assignment, yet %s, operator %d", got.GetStatus(), got.GetAssigneeId())
+	}
+	h.FailOn("AssignDossier", nil)
+	if res, err := take(); err != nil || res.Outcome != sdk.OutcomeOK {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if got := h.Tenant(1).Dossier(d.GetNumber()); got.GetStatus() != statusProgress || got.GetAssigneeId() != operator.ID {
+		t.Fatalf("taken: %s, operator %d", got.GetStatus(), got.GetAssigneeId())
 	}
 }
 

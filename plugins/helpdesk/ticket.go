@@ -13,11 +13,12 @@ import (
 	"github.com/sportello/sportello/plugins/sdk/pb"
 )
 
-// The steps of a ticket (actions of scope dossier). The office takes it in
-// hand, asks the citizen, resolves it with an answer, closes and reopens
-// it; the citizen answers a question and reopens a resolved ticket within
-// the town's days. Replies are written in the reporter's language, answers
-// to the office in the office's.
+// The steps of a ticket (actions of scope dossier). An operator takes it
+// in hand, which makes it theirs; the office (anybody in it, not only that
+// operator: they share the work) asks the citizen, resolves it with an
+// answer, closes and reopens it; the citizen answers a question and
+// reopens a resolved ticket within the town's days. Replies are written in
+// the reporter's language, answers to the office in the office's.
 
 // step is one transition: the states it starts from and the one it leads to.
 type step struct {
@@ -144,6 +145,14 @@ func (s *service) staffStep(ctx context.Context, req *sdk.Request) (*sdk.Respons
 	if reply != "" {
 		if err := s.tell(ctx, req, d, t, reply); err != nil {
 			return nil, err
+		}
+	}
+	if req.Action == "take" {
+		// As the back office's own "take": the ticket is the operator's
+		// who pressed it. First, so that a failure leaves it as it was;
+		// pressing again gives it to them once more, which is no change.
+		if _, err := req.Host.AssignDossier(ctx, d.GetId(), sdk.Assignment{ToActor: true}); err != nil {
+			return nil, fmt.Errorf("assign %s: %w", n, err)
 		}
 	}
 	next := steps[req.Action].to

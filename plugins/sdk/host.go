@@ -29,6 +29,11 @@ type Host interface {
 	// SetDossierDue moves a dossier's deadline (a term the law suspends);
 	// the zero time removes it. Staff only.
 	SetDossierDue(ctx context.Context, id int64, due time.Time) (*pb.Dossier, error)
+	// AssignDossier gives one of this service's dossiers to an operator
+	// (the acting one, or the one with a's e-mail address) and/or moves it
+	// to an office, recorded in its history; what a leaves out stays as it
+	// is. Staff only.
+	AssignDossier(ctx context.Context, id int64, a Assignment) (*pb.Dossier, error)
 	// AddDossierMessage adds to one of this service's dossiers a public
 	// reply, which the citizen sees and is notified of, or (internal) a
 	// note for staff only.
@@ -116,6 +121,23 @@ type NewDossier struct {
 	// address none of them has is ErrInvalid, its message starting
 	// "assignee_email".
 	Assignee string
+}
+
+// Assignment is where AssignDossier sends a dossier: to the acting
+// operator (ToActor) or to the one with address Email, and/or to Office.
+type Assignment struct {
+	// ToActor gives it to the member of staff the request acts for: the
+	// operator who pressed the button. Not with Email, and not on an
+	// event, where the host acts and is nobody to give it to.
+	ToActor bool
+	// Email is the address of the member of the town's staff to give it
+	// to, matched without regard to case; one none of them has is
+	// ErrInvalid, its message starting "assignee_email".
+	Email string
+	// Office is the slug of the office to move it to; "" keeps its own.
+	// One the town does not have is ErrInvalid, its message starting
+	// "office".
+	Office string
 }
 
 // NewDocument is a PDF to issue on a dossier.
@@ -269,6 +291,12 @@ func (h *hostClient) SetDossierDue(ctx context.Context, id int64, due time.Time)
 		u = due.Unix()
 	}
 	out, err := h.api.SetDossierDue(h.ctx(ctx), &pb.SetDossierDueRequest{Id: id, DueUnix: u})
+	return out, hostErr(err)
+}
+
+func (h *hostClient) AssignDossier(ctx context.Context, id int64, a Assignment) (*pb.Dossier, error) {
+	out, err := h.api.AssignDossier(h.ctx(ctx), &pb.AssignDossierRequest{Id: id, AssigneeEmail: a.Email, ToActor: a.ToActor,
+		Office: a.Office})
 	return out, hostErr(err)
 }
 

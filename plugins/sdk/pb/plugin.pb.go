@@ -1205,10 +1205,12 @@ type Dossier struct {
 	CitizenId     int64                  `protobuf:"varint,7,opt,name=citizen_id,json=citizenId,proto3" json:"citizen_id,omitempty"`
 	Channel       string                 `protobuf:"bytes,8,opt,name=channel,proto3" json:"channel,omitempty"`
 	CreatedUnix   int64                  `protobuf:"varint,9,opt,name=created_unix,json=createdUnix,proto3" json:"created_unix,omitempty"`
-	Office        string                 `protobuf:"bytes,10,opt,name=office,proto3" json:"office,omitempty"`                   // slug of the office it is assigned to, "" if none
-	Priority      string                 `protobuf:"bytes,11,opt,name=priority,proto3" json:"priority,omitempty"`               // "low", "normal", "high" or "urgent"
-	DueUnix       int64                  `protobuf:"varint,12,opt,name=due_unix,json=dueUnix,proto3" json:"due_unix,omitempty"` // 0: no due date
-	Version       int64                  `protobuf:"varint,13,opt,name=version,proto3" json:"version,omitempty"`                // bumped by every change (optimistic locking)
+	Office        string                 `protobuf:"bytes,10,opt,name=office,proto3" json:"office,omitempty"`                                 // slug of the office it is assigned to, "" if none
+	Priority      string                 `protobuf:"bytes,11,opt,name=priority,proto3" json:"priority,omitempty"`                             // "low", "normal", "high" or "urgent"
+	DueUnix       int64                  `protobuf:"varint,12,opt,name=due_unix,json=dueUnix,proto3" json:"due_unix,omitempty"`               // 0: no due date
+	Version       int64                  `protobuf:"varint,13,opt,name=version,proto3" json:"version,omitempty"`                              // bumped by every change (optimistic locking)
+	AssigneeId    int64                  `protobuf:"varint,14,opt,name=assignee_id,json=assigneeId,proto3" json:"assignee_id,omitempty"`      // the operator (users.id) who has it, 0 if nobody
+	AssigneeName  string                 `protobuf:"bytes,15,opt,name=assignee_name,json=assigneeName,proto3" json:"assignee_name,omitempty"` // that operator's name, "" if nobody
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1332,6 +1334,20 @@ func (x *Dossier) GetVersion() int64 {
 		return x.Version
 	}
 	return 0
+}
+
+func (x *Dossier) GetAssigneeId() int64 {
+	if x != nil {
+		return x.AssigneeId
+	}
+	return 0
+}
+
+func (x *Dossier) GetAssigneeName() string {
+	if x != nil {
+		return x.AssigneeName
+	}
+	return ""
 }
 
 type CreateDossierRequest struct {
@@ -1709,6 +1725,82 @@ func (x *SetDossierDueRequest) GetDueUnix() int64 {
 	return 0
 }
 
+type AssignDossierRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The e-mail address of the member of the town's staff to give it to,
+	// matched without regard to case; an address none of them has is
+	// refused with InvalidArgument, its message starting "assignee_email".
+	// "" with to_actor false keeps the operator it has.
+	AssigneeEmail string `protobuf:"bytes,2,opt,name=assignee_email,json=assigneeEmail,proto3" json:"assignee_email,omitempty"`
+	// true gives it to the member of staff acting (not with assignee_email,
+	// and not on an event, where the host acts: it is nobody).
+	ToActor bool `protobuf:"varint,3,opt,name=to_actor,json=toActor,proto3" json:"to_actor,omitempty"`
+	// Slug of the office to move it to; "" keeps its office. An office the
+	// town does not have is InvalidArgument, its message starting "office".
+	Office        string `protobuf:"bytes,4,opt,name=office,proto3" json:"office,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssignDossierRequest) Reset() {
+	*x = AssignDossierRequest{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssignDossierRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssignDossierRequest) ProtoMessage() {}
+
+func (x *AssignDossierRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssignDossierRequest.ProtoReflect.Descriptor instead.
+func (*AssignDossierRequest) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *AssignDossierRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *AssignDossierRequest) GetAssigneeEmail() string {
+	if x != nil {
+		return x.AssigneeEmail
+	}
+	return ""
+}
+
+func (x *AssignDossierRequest) GetToActor() bool {
+	if x != nil {
+		return x.ToActor
+	}
+	return false
+}
+
+func (x *AssignDossierRequest) GetOffice() string {
+	if x != nil {
+		return x.Office
+	}
+	return ""
+}
+
 type AddDossierMessageRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	DossierId     int64                  `protobuf:"varint,1,opt,name=dossier_id,json=dossierId,proto3" json:"dossier_id,omitempty"`
@@ -1720,7 +1812,7 @@ type AddDossierMessageRequest struct {
 
 func (x *AddDossierMessageRequest) Reset() {
 	*x = AddDossierMessageRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1732,7 +1824,7 @@ func (x *AddDossierMessageRequest) String() string {
 func (*AddDossierMessageRequest) ProtoMessage() {}
 
 func (x *AddDossierMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1745,7 +1837,7 @@ func (x *AddDossierMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddDossierMessageRequest.ProtoReflect.Descriptor instead.
 func (*AddDossierMessageRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *AddDossierMessageRequest) GetDossierId() int64 {
@@ -1782,7 +1874,7 @@ type DossierMessage struct {
 
 func (x *DossierMessage) Reset() {
 	*x = DossierMessage{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[24]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1794,7 +1886,7 @@ func (x *DossierMessage) String() string {
 func (*DossierMessage) ProtoMessage() {}
 
 func (x *DossierMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[24]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1807,7 +1899,7 @@ func (x *DossierMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DossierMessage.ProtoReflect.Descriptor instead.
 func (*DossierMessage) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{24}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DossierMessage) GetId() int64 {
@@ -1857,7 +1949,7 @@ type IssueDocumentRequest struct {
 
 func (x *IssueDocumentRequest) Reset() {
 	*x = IssueDocumentRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[25]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1869,7 +1961,7 @@ func (x *IssueDocumentRequest) String() string {
 func (*IssueDocumentRequest) ProtoMessage() {}
 
 func (x *IssueDocumentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[25]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1882,7 +1974,7 @@ func (x *IssueDocumentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueDocumentRequest.ProtoReflect.Descriptor instead.
 func (*IssueDocumentRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{25}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *IssueDocumentRequest) GetDossierId() int64 {
@@ -1926,7 +2018,7 @@ type Attachment struct {
 
 func (x *Attachment) Reset() {
 	*x = Attachment{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[26]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1938,7 +2030,7 @@ func (x *Attachment) String() string {
 func (*Attachment) ProtoMessage() {}
 
 func (x *Attachment) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[26]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1951,7 +2043,7 @@ func (x *Attachment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attachment.ProtoReflect.Descriptor instead.
 func (*Attachment) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Attachment) GetId() int64 {
@@ -2004,7 +2096,7 @@ type Reservation struct {
 
 func (x *Reservation) Reset() {
 	*x = Reservation{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[27]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2016,7 +2108,7 @@ func (x *Reservation) String() string {
 func (*Reservation) ProtoMessage() {}
 
 func (x *Reservation) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[27]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2029,7 +2121,7 @@ func (x *Reservation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reservation.ProtoReflect.Descriptor instead.
 func (*Reservation) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{27}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Reservation) GetId() int64 {
@@ -2094,7 +2186,7 @@ type ReserveRequest struct {
 
 func (x *ReserveRequest) Reset() {
 	*x = ReserveRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[28]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2106,7 +2198,7 @@ func (x *ReserveRequest) String() string {
 func (*ReserveRequest) ProtoMessage() {}
 
 func (x *ReserveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[28]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2119,7 +2211,7 @@ func (x *ReserveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReserveRequest.ProtoReflect.Descriptor instead.
 func (*ReserveRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{28}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ReserveRequest) GetResource() string {
@@ -2166,7 +2258,7 @@ type CancelReservationRequest struct {
 
 func (x *CancelReservationRequest) Reset() {
 	*x = CancelReservationRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[29]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2178,7 +2270,7 @@ func (x *CancelReservationRequest) String() string {
 func (*CancelReservationRequest) ProtoMessage() {}
 
 func (x *CancelReservationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[29]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2191,7 +2283,7 @@ func (x *CancelReservationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelReservationRequest.ProtoReflect.Descriptor instead.
 func (*CancelReservationRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{29}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CancelReservationRequest) GetId() int64 {
@@ -2211,7 +2303,7 @@ type GetReservationRequest struct {
 
 func (x *GetReservationRequest) Reset() {
 	*x = GetReservationRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[30]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2223,7 +2315,7 @@ func (x *GetReservationRequest) String() string {
 func (*GetReservationRequest) ProtoMessage() {}
 
 func (x *GetReservationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[30]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2236,7 +2328,7 @@ func (x *GetReservationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReservationRequest.ProtoReflect.Descriptor instead.
 func (*GetReservationRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{30}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetReservationRequest) GetId() int64 {
@@ -2262,7 +2354,7 @@ type ConfirmReservationRequest struct {
 
 func (x *ConfirmReservationRequest) Reset() {
 	*x = ConfirmReservationRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[31]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2274,7 +2366,7 @@ func (x *ConfirmReservationRequest) String() string {
 func (*ConfirmReservationRequest) ProtoMessage() {}
 
 func (x *ConfirmReservationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[31]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2287,7 +2379,7 @@ func (x *ConfirmReservationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmReservationRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmReservationRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{31}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ConfirmReservationRequest) GetId() int64 {
@@ -2308,7 +2400,7 @@ type Setting struct {
 
 func (x *Setting) Reset() {
 	*x = Setting{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[32]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2320,7 +2412,7 @@ func (x *Setting) String() string {
 func (*Setting) ProtoMessage() {}
 
 func (x *Setting) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[32]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2333,7 +2425,7 @@ func (x *Setting) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Setting.ProtoReflect.Descriptor instead.
 func (*Setting) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{32}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Setting) GetKey() string {
@@ -2366,7 +2458,7 @@ type GetSettingRequest struct {
 
 func (x *GetSettingRequest) Reset() {
 	*x = GetSettingRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[33]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2378,7 +2470,7 @@ func (x *GetSettingRequest) String() string {
 func (*GetSettingRequest) ProtoMessage() {}
 
 func (x *GetSettingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[33]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2391,7 +2483,7 @@ func (x *GetSettingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSettingRequest.ProtoReflect.Descriptor instead.
 func (*GetSettingRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{33}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetSettingRequest) GetKey() string {
@@ -2411,7 +2503,7 @@ type PutSettingRequest struct {
 
 func (x *PutSettingRequest) Reset() {
 	*x = PutSettingRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[34]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2423,7 +2515,7 @@ func (x *PutSettingRequest) String() string {
 func (*PutSettingRequest) ProtoMessage() {}
 
 func (x *PutSettingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[34]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2436,7 +2528,7 @@ func (x *PutSettingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutSettingRequest.ProtoReflect.Descriptor instead.
 func (*PutSettingRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{34}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *PutSettingRequest) GetKey() string {
@@ -2465,7 +2557,7 @@ type NotifyRequest struct {
 
 func (x *NotifyRequest) Reset() {
 	*x = NotifyRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[35]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2477,7 +2569,7 @@ func (x *NotifyRequest) String() string {
 func (*NotifyRequest) ProtoMessage() {}
 
 func (x *NotifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[35]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2490,7 +2582,7 @@ func (x *NotifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotifyRequest.ProtoReflect.Descriptor instead.
 func (*NotifyRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{35}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *NotifyRequest) GetChannel() string {
@@ -2530,7 +2622,7 @@ type NotifyResponse struct {
 
 func (x *NotifyResponse) Reset() {
 	*x = NotifyResponse{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[36]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2542,7 +2634,7 @@ func (x *NotifyResponse) String() string {
 func (*NotifyResponse) ProtoMessage() {}
 
 func (x *NotifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[36]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2555,7 +2647,7 @@ func (x *NotifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotifyResponse.ProtoReflect.Descriptor instead.
 func (*NotifyResponse) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{36}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *NotifyResponse) GetId() int64 {
@@ -2580,7 +2672,7 @@ type Payment struct {
 
 func (x *Payment) Reset() {
 	*x = Payment{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[37]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2592,7 +2684,7 @@ func (x *Payment) String() string {
 func (*Payment) ProtoMessage() {}
 
 func (x *Payment) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[37]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2605,7 +2697,7 @@ func (x *Payment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Payment.ProtoReflect.Descriptor instead.
 func (*Payment) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{37}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Payment) GetId() int64 {
@@ -2678,7 +2770,7 @@ type CreatePaymentRequest struct {
 
 func (x *CreatePaymentRequest) Reset() {
 	*x = CreatePaymentRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[38]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2690,7 +2782,7 @@ func (x *CreatePaymentRequest) String() string {
 func (*CreatePaymentRequest) ProtoMessage() {}
 
 func (x *CreatePaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[38]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2703,7 +2795,7 @@ func (x *CreatePaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreatePaymentRequest.ProtoReflect.Descriptor instead.
 func (*CreatePaymentRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{38}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CreatePaymentRequest) GetAmountCents() int64 {
@@ -2757,7 +2849,7 @@ type GetPaymentRequest struct {
 
 func (x *GetPaymentRequest) Reset() {
 	*x = GetPaymentRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[39]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2769,7 +2861,7 @@ func (x *GetPaymentRequest) String() string {
 func (*GetPaymentRequest) ProtoMessage() {}
 
 func (x *GetPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[39]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2782,7 +2874,7 @@ func (x *GetPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPaymentRequest.ProtoReflect.Descriptor instead.
 func (*GetPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{39}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *GetPaymentRequest) GetId() int64 {
@@ -2803,7 +2895,7 @@ type AuditRequest struct {
 
 func (x *AuditRequest) Reset() {
 	*x = AuditRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[40]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2815,7 +2907,7 @@ func (x *AuditRequest) String() string {
 func (*AuditRequest) ProtoMessage() {}
 
 func (x *AuditRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[40]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2828,7 +2920,7 @@ func (x *AuditRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditRequest.ProtoReflect.Descriptor instead.
 func (*AuditRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{40}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *AuditRequest) GetAction() string {
@@ -2860,7 +2952,7 @@ type AuditResponse struct {
 
 func (x *AuditResponse) Reset() {
 	*x = AuditResponse{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[41]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2872,7 +2964,7 @@ func (x *AuditResponse) String() string {
 func (*AuditResponse) ProtoMessage() {}
 
 func (x *AuditResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[41]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2885,7 +2977,7 @@ func (x *AuditResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditResponse.ProtoReflect.Descriptor instead.
 func (*AuditResponse) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{41}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{42}
 }
 
 // A bookable resource of the calling service. slug is the service's own
@@ -2913,7 +3005,7 @@ type BookingResource struct {
 
 func (x *BookingResource) Reset() {
 	*x = BookingResource{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[42]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2925,7 +3017,7 @@ func (x *BookingResource) String() string {
 func (*BookingResource) ProtoMessage() {}
 
 func (x *BookingResource) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[42]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2938,7 +3030,7 @@ func (x *BookingResource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingResource.ProtoReflect.Descriptor instead.
 func (*BookingResource) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{42}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *BookingResource) GetSlug() string {
@@ -3063,7 +3155,7 @@ type OpeningHours struct {
 
 func (x *OpeningHours) Reset() {
 	*x = OpeningHours{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[43]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3075,7 +3167,7 @@ func (x *OpeningHours) String() string {
 func (*OpeningHours) ProtoMessage() {}
 
 func (x *OpeningHours) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[43]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3088,7 +3180,7 @@ func (x *OpeningHours) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpeningHours.ProtoReflect.Descriptor instead.
 func (*OpeningHours) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{43}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *OpeningHours) GetName() string {
@@ -3145,7 +3237,7 @@ type ClosingDays struct {
 
 func (x *ClosingDays) Reset() {
 	*x = ClosingDays{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[44]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3157,7 +3249,7 @@ func (x *ClosingDays) String() string {
 func (*ClosingDays) ProtoMessage() {}
 
 func (x *ClosingDays) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[44]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3170,7 +3262,7 @@ func (x *ClosingDays) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClosingDays.ProtoReflect.Descriptor instead.
 func (*ClosingDays) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{44}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ClosingDays) GetFirstDay() string {
@@ -3203,7 +3295,7 @@ type DefineResourcesRequest struct {
 
 func (x *DefineResourcesRequest) Reset() {
 	*x = DefineResourcesRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[45]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3215,7 +3307,7 @@ func (x *DefineResourcesRequest) String() string {
 func (*DefineResourcesRequest) ProtoMessage() {}
 
 func (x *DefineResourcesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[45]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3228,7 +3320,7 @@ func (x *DefineResourcesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DefineResourcesRequest.ProtoReflect.Descriptor instead.
 func (*DefineResourcesRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{45}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DefineResourcesRequest) GetResources() []*BookingResource {
@@ -3247,7 +3339,7 @@ type DefineResourcesResponse struct {
 
 func (x *DefineResourcesResponse) Reset() {
 	*x = DefineResourcesResponse{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[46]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3259,7 +3351,7 @@ func (x *DefineResourcesResponse) String() string {
 func (*DefineResourcesResponse) ProtoMessage() {}
 
 func (x *DefineResourcesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[46]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3272,7 +3364,7 @@ func (x *DefineResourcesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DefineResourcesResponse.ProtoReflect.Descriptor instead.
 func (*DefineResourcesResponse) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{46}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *DefineResourcesResponse) GetResources() []*BookingResource {
@@ -3293,7 +3385,7 @@ type BookingDaysRequest struct {
 
 func (x *BookingDaysRequest) Reset() {
 	*x = BookingDaysRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[47]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3305,7 +3397,7 @@ func (x *BookingDaysRequest) String() string {
 func (*BookingDaysRequest) ProtoMessage() {}
 
 func (x *BookingDaysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[47]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3318,7 +3410,7 @@ func (x *BookingDaysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingDaysRequest.ProtoReflect.Descriptor instead.
 func (*BookingDaysRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{47}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *BookingDaysRequest) GetResource() string {
@@ -3351,7 +3443,7 @@ type BookingDaysResponse struct {
 
 func (x *BookingDaysResponse) Reset() {
 	*x = BookingDaysResponse{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[48]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3363,7 +3455,7 @@ func (x *BookingDaysResponse) String() string {
 func (*BookingDaysResponse) ProtoMessage() {}
 
 func (x *BookingDaysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[48]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3376,7 +3468,7 @@ func (x *BookingDaysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingDaysResponse.ProtoReflect.Descriptor instead.
 func (*BookingDaysResponse) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{48}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *BookingDaysResponse) GetDays() []string {
@@ -3396,7 +3488,7 @@ type BookingSlotsRequest struct {
 
 func (x *BookingSlotsRequest) Reset() {
 	*x = BookingSlotsRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[49]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3408,7 +3500,7 @@ func (x *BookingSlotsRequest) String() string {
 func (*BookingSlotsRequest) ProtoMessage() {}
 
 func (x *BookingSlotsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[49]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3421,7 +3513,7 @@ func (x *BookingSlotsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingSlotsRequest.ProtoReflect.Descriptor instead.
 func (*BookingSlotsRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{49}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *BookingSlotsRequest) GetResource() string {
@@ -3449,7 +3541,7 @@ type BookingSlot struct {
 
 func (x *BookingSlot) Reset() {
 	*x = BookingSlot{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[50]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3461,7 +3553,7 @@ func (x *BookingSlot) String() string {
 func (*BookingSlot) ProtoMessage() {}
 
 func (x *BookingSlot) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[50]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3474,7 +3566,7 @@ func (x *BookingSlot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingSlot.ProtoReflect.Descriptor instead.
 func (*BookingSlot) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{50}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *BookingSlot) GetStartUnix() int64 {
@@ -3507,7 +3599,7 @@ type BookingSlotsResponse struct {
 
 func (x *BookingSlotsResponse) Reset() {
 	*x = BookingSlotsResponse{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[51]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3519,7 +3611,7 @@ func (x *BookingSlotsResponse) String() string {
 func (*BookingSlotsResponse) ProtoMessage() {}
 
 func (x *BookingSlotsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[51]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3532,7 +3624,7 @@ func (x *BookingSlotsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingSlotsResponse.ProtoReflect.Descriptor instead.
 func (*BookingSlotsResponse) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{51}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *BookingSlotsResponse) GetSlots() []*BookingSlot {
@@ -3560,7 +3652,7 @@ type BookRequest struct {
 
 func (x *BookRequest) Reset() {
 	*x = BookRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[52]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3572,7 +3664,7 @@ func (x *BookRequest) String() string {
 func (*BookRequest) ProtoMessage() {}
 
 func (x *BookRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[52]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3585,7 +3677,7 @@ func (x *BookRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookRequest.ProtoReflect.Descriptor instead.
 func (*BookRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{52}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *BookRequest) GetResource() string {
@@ -3665,7 +3757,7 @@ type Booking struct {
 
 func (x *Booking) Reset() {
 	*x = Booking{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[53]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3677,7 +3769,7 @@ func (x *Booking) String() string {
 func (*Booking) ProtoMessage() {}
 
 func (x *Booking) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[53]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3690,7 +3782,7 @@ func (x *Booking) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Booking.ProtoReflect.Descriptor instead.
 func (*Booking) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{53}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *Booking) GetId() int64 {
@@ -3793,7 +3885,7 @@ type GetBookingRequest struct {
 
 func (x *GetBookingRequest) Reset() {
 	*x = GetBookingRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[54]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3805,7 +3897,7 @@ func (x *GetBookingRequest) String() string {
 func (*GetBookingRequest) ProtoMessage() {}
 
 func (x *GetBookingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[54]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3818,7 +3910,7 @@ func (x *GetBookingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBookingRequest.ProtoReflect.Descriptor instead.
 func (*GetBookingRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{54}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *GetBookingRequest) GetCode() string {
@@ -3838,7 +3930,7 @@ type DecideBookingRequest struct {
 
 func (x *DecideBookingRequest) Reset() {
 	*x = DecideBookingRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[55]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3850,7 +3942,7 @@ func (x *DecideBookingRequest) String() string {
 func (*DecideBookingRequest) ProtoMessage() {}
 
 func (x *DecideBookingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[55]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3863,7 +3955,7 @@ func (x *DecideBookingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideBookingRequest.ProtoReflect.Descriptor instead.
 func (*DecideBookingRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{55}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *DecideBookingRequest) GetCode() string {
@@ -3890,7 +3982,7 @@ type CancelBookingRequest struct {
 
 func (x *CancelBookingRequest) Reset() {
 	*x = CancelBookingRequest{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[56]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3902,7 +3994,7 @@ func (x *CancelBookingRequest) String() string {
 func (*CancelBookingRequest) ProtoMessage() {}
 
 func (x *CancelBookingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[56]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3915,7 +4007,7 @@ func (x *CancelBookingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelBookingRequest.ProtoReflect.Descriptor instead.
 func (*CancelBookingRequest) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{56}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *CancelBookingRequest) GetCode() string {
@@ -3951,7 +4043,7 @@ type BookingRefusal struct {
 
 func (x *BookingRefusal) Reset() {
 	*x = BookingRefusal{}
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[57]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3963,7 +4055,7 @@ func (x *BookingRefusal) String() string {
 func (*BookingRefusal) ProtoMessage() {}
 
 func (x *BookingRefusal) ProtoReflect() protoreflect.Message {
-	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[57]
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3976,7 +4068,7 @@ func (x *BookingRefusal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingRefusal.ProtoReflect.Descriptor instead.
 func (*BookingRefusal) Descriptor() ([]byte, []int) {
-	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{57}
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *BookingRefusal) GetRule() string {
@@ -4129,7 +4221,7 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x04file\x18\a \x01(\v2\x19.sportello.plugin.v1.FileR\x04file\"\x0f\n" +
 	"\rHealthRequest\"(\n" +
 	"\x0eHealthResponse\x12\x16\n" +
-	"\x06status\x18\x01 \x01(\tR\x06status\"\xe0\x02\n" +
+	"\x06status\x18\x01 \x01(\tR\x06status\"\xa6\x03\n" +
 	"\aDossier\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\tR\x06number\x12\x1d\n" +
@@ -4146,7 +4238,10 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	" \x01(\tR\x06office\x12\x1a\n" +
 	"\bpriority\x18\v \x01(\tR\bpriority\x12\x19\n" +
 	"\bdue_unix\x18\f \x01(\x03R\adueUnix\x12\x18\n" +
-	"\aversion\x18\r \x01(\x03R\aversion\"\x98\x02\n" +
+	"\aversion\x18\r \x01(\x03R\aversion\x12\x1f\n" +
+	"\vassignee_id\x18\x0e \x01(\x03R\n" +
+	"assigneeId\x12#\n" +
+	"\rassignee_name\x18\x0f \x01(\tR\fassigneeName\"\x98\x02\n" +
 	"\x14CreateDossierRequest\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x12\x1b\n" +
 	"\tdata_json\x18\x02 \x01(\fR\bdataJson\x12\x16\n" +
@@ -4171,7 +4266,12 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x04note\x18\x03 \x01(\tR\x04note\"A\n" +
 	"\x14SetDossierDueRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x19\n" +
-	"\bdue_unix\x18\x02 \x01(\x03R\adueUnix\"i\n" +
+	"\bdue_unix\x18\x02 \x01(\x03R\adueUnix\"\x80\x01\n" +
+	"\x14AssignDossierRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\x12%\n" +
+	"\x0eassignee_email\x18\x02 \x01(\tR\rassigneeEmail\x12\x19\n" +
+	"\bto_actor\x18\x03 \x01(\bR\atoActor\x12\x16\n" +
+	"\x06office\x18\x04 \x01(\tR\x06office\"i\n" +
 	"\x18AddDossierMessageRequest\x12\x1d\n" +
 	"\n" +
 	"dossier_id\x18\x01 \x01(\x03R\tdossierId\x12\x12\n" +
@@ -4366,14 +4466,15 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x06Plugin\x12G\n" +
 	"\x04Init\x12 .sportello.plugin.v1.InitRequest\x1a\x1d.sportello.plugin.v1.Manifest\x12Q\n" +
 	"\x06Handle\x12\".sportello.plugin.v1.HandleRequest\x1a#.sportello.plugin.v1.HandleResponse\x12Q\n" +
-	"\x06Health\x12\".sportello.plugin.v1.HealthRequest\x1a#.sportello.plugin.v1.HealthResponse2\xf6\x11\n" +
+	"\x06Health\x12\".sportello.plugin.v1.HealthRequest\x1a#.sportello.plugin.v1.HealthResponse2\xd0\x12\n" +
 	"\aHostAPI\x12X\n" +
 	"\rCreateDossier\x12).sportello.plugin.v1.CreateDossierRequest\x1a\x1c.sportello.plugin.v1.Dossier\x12R\n" +
 	"\n" +
 	"GetDossier\x12&.sportello.plugin.v1.GetDossierRequest\x1a\x1c.sportello.plugin.v1.Dossier\x12c\n" +
 	"\fListDossiers\x12(.sportello.plugin.v1.ListDossiersRequest\x1a).sportello.plugin.v1.ListDossiersResponse\x12^\n" +
 	"\x10SetDossierStatus\x12,.sportello.plugin.v1.SetDossierStatusRequest\x1a\x1c.sportello.plugin.v1.Dossier\x12X\n" +
-	"\rSetDossierDue\x12).sportello.plugin.v1.SetDossierDueRequest\x1a\x1c.sportello.plugin.v1.Dossier\x12g\n" +
+	"\rSetDossierDue\x12).sportello.plugin.v1.SetDossierDueRequest\x1a\x1c.sportello.plugin.v1.Dossier\x12X\n" +
+	"\rAssignDossier\x12).sportello.plugin.v1.AssignDossierRequest\x1a\x1c.sportello.plugin.v1.Dossier\x12g\n" +
 	"\x11AddDossierMessage\x12-.sportello.plugin.v1.AddDossierMessageRequest\x1a#.sportello.plugin.v1.DossierMessage\x12[\n" +
 	"\rIssueDocument\x12).sportello.plugin.v1.IssueDocumentRequest\x1a\x1f.sportello.plugin.v1.Attachment\x12P\n" +
 	"\aReserve\x12#.sportello.plugin.v1.ReserveRequest\x1a .sportello.plugin.v1.Reservation\x12d\n" +
@@ -4411,7 +4512,7 @@ func file_sportello_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_sportello_plugin_v1_plugin_proto_rawDescData
 }
 
-var file_sportello_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 63)
+var file_sportello_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
 var file_sportello_plugin_v1_plugin_proto_goTypes = []any{
 	(*InitRequest)(nil),               // 0: sportello.plugin.v1.InitRequest
 	(*ServiceTexts)(nil),              // 1: sportello.plugin.v1.ServiceTexts
@@ -4436,52 +4537,53 @@ var file_sportello_plugin_v1_plugin_proto_goTypes = []any{
 	(*ListDossiersResponse)(nil),      // 20: sportello.plugin.v1.ListDossiersResponse
 	(*SetDossierStatusRequest)(nil),   // 21: sportello.plugin.v1.SetDossierStatusRequest
 	(*SetDossierDueRequest)(nil),      // 22: sportello.plugin.v1.SetDossierDueRequest
-	(*AddDossierMessageRequest)(nil),  // 23: sportello.plugin.v1.AddDossierMessageRequest
-	(*DossierMessage)(nil),            // 24: sportello.plugin.v1.DossierMessage
-	(*IssueDocumentRequest)(nil),      // 25: sportello.plugin.v1.IssueDocumentRequest
-	(*Attachment)(nil),                // 26: sportello.plugin.v1.Attachment
-	(*Reservation)(nil),               // 27: sportello.plugin.v1.Reservation
-	(*ReserveRequest)(nil),            // 28: sportello.plugin.v1.ReserveRequest
-	(*CancelReservationRequest)(nil),  // 29: sportello.plugin.v1.CancelReservationRequest
-	(*GetReservationRequest)(nil),     // 30: sportello.plugin.v1.GetReservationRequest
-	(*ConfirmReservationRequest)(nil), // 31: sportello.plugin.v1.ConfirmReservationRequest
-	(*Setting)(nil),                   // 32: sportello.plugin.v1.Setting
-	(*GetSettingRequest)(nil),         // 33: sportello.plugin.v1.GetSettingRequest
-	(*PutSettingRequest)(nil),         // 34: sportello.plugin.v1.PutSettingRequest
-	(*NotifyRequest)(nil),             // 35: sportello.plugin.v1.NotifyRequest
-	(*NotifyResponse)(nil),            // 36: sportello.plugin.v1.NotifyResponse
-	(*Payment)(nil),                   // 37: sportello.plugin.v1.Payment
-	(*CreatePaymentRequest)(nil),      // 38: sportello.plugin.v1.CreatePaymentRequest
-	(*GetPaymentRequest)(nil),         // 39: sportello.plugin.v1.GetPaymentRequest
-	(*AuditRequest)(nil),              // 40: sportello.plugin.v1.AuditRequest
-	(*AuditResponse)(nil),             // 41: sportello.plugin.v1.AuditResponse
-	(*BookingResource)(nil),           // 42: sportello.plugin.v1.BookingResource
-	(*OpeningHours)(nil),              // 43: sportello.plugin.v1.OpeningHours
-	(*ClosingDays)(nil),               // 44: sportello.plugin.v1.ClosingDays
-	(*DefineResourcesRequest)(nil),    // 45: sportello.plugin.v1.DefineResourcesRequest
-	(*DefineResourcesResponse)(nil),   // 46: sportello.plugin.v1.DefineResourcesResponse
-	(*BookingDaysRequest)(nil),        // 47: sportello.plugin.v1.BookingDaysRequest
-	(*BookingDaysResponse)(nil),       // 48: sportello.plugin.v1.BookingDaysResponse
-	(*BookingSlotsRequest)(nil),       // 49: sportello.plugin.v1.BookingSlotsRequest
-	(*BookingSlot)(nil),               // 50: sportello.plugin.v1.BookingSlot
-	(*BookingSlotsResponse)(nil),      // 51: sportello.plugin.v1.BookingSlotsResponse
-	(*BookRequest)(nil),               // 52: sportello.plugin.v1.BookRequest
-	(*Booking)(nil),                   // 53: sportello.plugin.v1.Booking
-	(*GetBookingRequest)(nil),         // 54: sportello.plugin.v1.GetBookingRequest
-	(*DecideBookingRequest)(nil),      // 55: sportello.plugin.v1.DecideBookingRequest
-	(*CancelBookingRequest)(nil),      // 56: sportello.plugin.v1.CancelBookingRequest
-	(*BookingRefusal)(nil),            // 57: sportello.plugin.v1.BookingRefusal
-	nil,                               // 58: sportello.plugin.v1.Form.TitleEntry
-	nil,                               // 59: sportello.plugin.v1.Action.LabelEntry
-	nil,                               // 60: sportello.plugin.v1.Status.LabelEntry
-	nil,                               // 61: sportello.plugin.v1.Manifest.TextsEntry
-	nil,                               // 62: sportello.plugin.v1.BookingResource.NameEntry
+	(*AssignDossierRequest)(nil),      // 23: sportello.plugin.v1.AssignDossierRequest
+	(*AddDossierMessageRequest)(nil),  // 24: sportello.plugin.v1.AddDossierMessageRequest
+	(*DossierMessage)(nil),            // 25: sportello.plugin.v1.DossierMessage
+	(*IssueDocumentRequest)(nil),      // 26: sportello.plugin.v1.IssueDocumentRequest
+	(*Attachment)(nil),                // 27: sportello.plugin.v1.Attachment
+	(*Reservation)(nil),               // 28: sportello.plugin.v1.Reservation
+	(*ReserveRequest)(nil),            // 29: sportello.plugin.v1.ReserveRequest
+	(*CancelReservationRequest)(nil),  // 30: sportello.plugin.v1.CancelReservationRequest
+	(*GetReservationRequest)(nil),     // 31: sportello.plugin.v1.GetReservationRequest
+	(*ConfirmReservationRequest)(nil), // 32: sportello.plugin.v1.ConfirmReservationRequest
+	(*Setting)(nil),                   // 33: sportello.plugin.v1.Setting
+	(*GetSettingRequest)(nil),         // 34: sportello.plugin.v1.GetSettingRequest
+	(*PutSettingRequest)(nil),         // 35: sportello.plugin.v1.PutSettingRequest
+	(*NotifyRequest)(nil),             // 36: sportello.plugin.v1.NotifyRequest
+	(*NotifyResponse)(nil),            // 37: sportello.plugin.v1.NotifyResponse
+	(*Payment)(nil),                   // 38: sportello.plugin.v1.Payment
+	(*CreatePaymentRequest)(nil),      // 39: sportello.plugin.v1.CreatePaymentRequest
+	(*GetPaymentRequest)(nil),         // 40: sportello.plugin.v1.GetPaymentRequest
+	(*AuditRequest)(nil),              // 41: sportello.plugin.v1.AuditRequest
+	(*AuditResponse)(nil),             // 42: sportello.plugin.v1.AuditResponse
+	(*BookingResource)(nil),           // 43: sportello.plugin.v1.BookingResource
+	(*OpeningHours)(nil),              // 44: sportello.plugin.v1.OpeningHours
+	(*ClosingDays)(nil),               // 45: sportello.plugin.v1.ClosingDays
+	(*DefineResourcesRequest)(nil),    // 46: sportello.plugin.v1.DefineResourcesRequest
+	(*DefineResourcesResponse)(nil),   // 47: sportello.plugin.v1.DefineResourcesResponse
+	(*BookingDaysRequest)(nil),        // 48: sportello.plugin.v1.BookingDaysRequest
+	(*BookingDaysResponse)(nil),       // 49: sportello.plugin.v1.BookingDaysResponse
+	(*BookingSlotsRequest)(nil),       // 50: sportello.plugin.v1.BookingSlotsRequest
+	(*BookingSlot)(nil),               // 51: sportello.plugin.v1.BookingSlot
+	(*BookingSlotsResponse)(nil),      // 52: sportello.plugin.v1.BookingSlotsResponse
+	(*BookRequest)(nil),               // 53: sportello.plugin.v1.BookRequest
+	(*Booking)(nil),                   // 54: sportello.plugin.v1.Booking
+	(*GetBookingRequest)(nil),         // 55: sportello.plugin.v1.GetBookingRequest
+	(*DecideBookingRequest)(nil),      // 56: sportello.plugin.v1.DecideBookingRequest
+	(*CancelBookingRequest)(nil),      // 57: sportello.plugin.v1.CancelBookingRequest
+	(*BookingRefusal)(nil),            // 58: sportello.plugin.v1.BookingRefusal
+	nil,                               // 59: sportello.plugin.v1.Form.TitleEntry
+	nil,                               // 60: sportello.plugin.v1.Action.LabelEntry
+	nil,                               // 61: sportello.plugin.v1.Status.LabelEntry
+	nil,                               // 62: sportello.plugin.v1.Manifest.TextsEntry
+	nil,                               // 63: sportello.plugin.v1.BookingResource.NameEntry
 }
 var file_sportello_plugin_v1_plugin_proto_depIdxs = []int32{
-	58, // 0: sportello.plugin.v1.Form.title:type_name -> sportello.plugin.v1.Form.TitleEntry
-	59, // 1: sportello.plugin.v1.Action.label:type_name -> sportello.plugin.v1.Action.LabelEntry
-	60, // 2: sportello.plugin.v1.Status.label:type_name -> sportello.plugin.v1.Status.LabelEntry
-	61, // 3: sportello.plugin.v1.Manifest.texts:type_name -> sportello.plugin.v1.Manifest.TextsEntry
+	59, // 0: sportello.plugin.v1.Form.title:type_name -> sportello.plugin.v1.Form.TitleEntry
+	60, // 1: sportello.plugin.v1.Action.label:type_name -> sportello.plugin.v1.Action.LabelEntry
+	61, // 2: sportello.plugin.v1.Status.label:type_name -> sportello.plugin.v1.Status.LabelEntry
+	62, // 3: sportello.plugin.v1.Manifest.texts:type_name -> sportello.plugin.v1.Manifest.TextsEntry
 	2,  // 4: sportello.plugin.v1.Manifest.forms:type_name -> sportello.plugin.v1.Form
 	3,  // 5: sportello.plugin.v1.Manifest.actions:type_name -> sportello.plugin.v1.Action
 	5,  // 6: sportello.plugin.v1.Manifest.permissions:type_name -> sportello.plugin.v1.Permission
@@ -4492,12 +4594,12 @@ var file_sportello_plugin_v1_plugin_proto_depIdxs = []int32{
 	12, // 11: sportello.plugin.v1.HandleResponse.errors:type_name -> sportello.plugin.v1.FieldError
 	11, // 12: sportello.plugin.v1.HandleResponse.file:type_name -> sportello.plugin.v1.File
 	16, // 13: sportello.plugin.v1.ListDossiersResponse.dossiers:type_name -> sportello.plugin.v1.Dossier
-	62, // 14: sportello.plugin.v1.BookingResource.name:type_name -> sportello.plugin.v1.BookingResource.NameEntry
-	43, // 15: sportello.plugin.v1.BookingResource.hours:type_name -> sportello.plugin.v1.OpeningHours
-	44, // 16: sportello.plugin.v1.BookingResource.closures:type_name -> sportello.plugin.v1.ClosingDays
-	42, // 17: sportello.plugin.v1.DefineResourcesRequest.resources:type_name -> sportello.plugin.v1.BookingResource
-	42, // 18: sportello.plugin.v1.DefineResourcesResponse.resources:type_name -> sportello.plugin.v1.BookingResource
-	50, // 19: sportello.plugin.v1.BookingSlotsResponse.slots:type_name -> sportello.plugin.v1.BookingSlot
+	63, // 14: sportello.plugin.v1.BookingResource.name:type_name -> sportello.plugin.v1.BookingResource.NameEntry
+	44, // 15: sportello.plugin.v1.BookingResource.hours:type_name -> sportello.plugin.v1.OpeningHours
+	45, // 16: sportello.plugin.v1.BookingResource.closures:type_name -> sportello.plugin.v1.ClosingDays
+	43, // 17: sportello.plugin.v1.DefineResourcesRequest.resources:type_name -> sportello.plugin.v1.BookingResource
+	43, // 18: sportello.plugin.v1.DefineResourcesResponse.resources:type_name -> sportello.plugin.v1.BookingResource
+	51, // 19: sportello.plugin.v1.BookingSlotsResponse.slots:type_name -> sportello.plugin.v1.BookingSlot
 	1,  // 20: sportello.plugin.v1.Manifest.TextsEntry.value:type_name -> sportello.plugin.v1.ServiceTexts
 	0,  // 21: sportello.plugin.v1.Plugin.Init:input_type -> sportello.plugin.v1.InitRequest
 	9,  // 22: sportello.plugin.v1.Plugin.Handle:input_type -> sportello.plugin.v1.HandleRequest
@@ -4507,56 +4609,58 @@ var file_sportello_plugin_v1_plugin_proto_depIdxs = []int32{
 	19, // 26: sportello.plugin.v1.HostAPI.ListDossiers:input_type -> sportello.plugin.v1.ListDossiersRequest
 	21, // 27: sportello.plugin.v1.HostAPI.SetDossierStatus:input_type -> sportello.plugin.v1.SetDossierStatusRequest
 	22, // 28: sportello.plugin.v1.HostAPI.SetDossierDue:input_type -> sportello.plugin.v1.SetDossierDueRequest
-	23, // 29: sportello.plugin.v1.HostAPI.AddDossierMessage:input_type -> sportello.plugin.v1.AddDossierMessageRequest
-	25, // 30: sportello.plugin.v1.HostAPI.IssueDocument:input_type -> sportello.plugin.v1.IssueDocumentRequest
-	28, // 31: sportello.plugin.v1.HostAPI.Reserve:input_type -> sportello.plugin.v1.ReserveRequest
-	29, // 32: sportello.plugin.v1.HostAPI.CancelReservation:input_type -> sportello.plugin.v1.CancelReservationRequest
-	30, // 33: sportello.plugin.v1.HostAPI.GetReservation:input_type -> sportello.plugin.v1.GetReservationRequest
-	31, // 34: sportello.plugin.v1.HostAPI.ConfirmReservation:input_type -> sportello.plugin.v1.ConfirmReservationRequest
-	33, // 35: sportello.plugin.v1.HostAPI.GetSetting:input_type -> sportello.plugin.v1.GetSettingRequest
-	34, // 36: sportello.plugin.v1.HostAPI.PutSetting:input_type -> sportello.plugin.v1.PutSettingRequest
-	35, // 37: sportello.plugin.v1.HostAPI.Notify:input_type -> sportello.plugin.v1.NotifyRequest
-	38, // 38: sportello.plugin.v1.HostAPI.CreatePayment:input_type -> sportello.plugin.v1.CreatePaymentRequest
-	39, // 39: sportello.plugin.v1.HostAPI.GetPayment:input_type -> sportello.plugin.v1.GetPaymentRequest
-	40, // 40: sportello.plugin.v1.HostAPI.Audit:input_type -> sportello.plugin.v1.AuditRequest
-	45, // 41: sportello.plugin.v1.HostAPI.DefineResources:input_type -> sportello.plugin.v1.DefineResourcesRequest
-	47, // 42: sportello.plugin.v1.HostAPI.BookingDays:input_type -> sportello.plugin.v1.BookingDaysRequest
-	49, // 43: sportello.plugin.v1.HostAPI.BookingSlots:input_type -> sportello.plugin.v1.BookingSlotsRequest
-	52, // 44: sportello.plugin.v1.HostAPI.Book:input_type -> sportello.plugin.v1.BookRequest
-	54, // 45: sportello.plugin.v1.HostAPI.GetBooking:input_type -> sportello.plugin.v1.GetBookingRequest
-	55, // 46: sportello.plugin.v1.HostAPI.ApproveBooking:input_type -> sportello.plugin.v1.DecideBookingRequest
-	55, // 47: sportello.plugin.v1.HostAPI.DeclineBooking:input_type -> sportello.plugin.v1.DecideBookingRequest
-	56, // 48: sportello.plugin.v1.HostAPI.CancelBooking:input_type -> sportello.plugin.v1.CancelBookingRequest
-	6,  // 49: sportello.plugin.v1.Plugin.Init:output_type -> sportello.plugin.v1.Manifest
-	13, // 50: sportello.plugin.v1.Plugin.Handle:output_type -> sportello.plugin.v1.HandleResponse
-	15, // 51: sportello.plugin.v1.Plugin.Health:output_type -> sportello.plugin.v1.HealthResponse
-	16, // 52: sportello.plugin.v1.HostAPI.CreateDossier:output_type -> sportello.plugin.v1.Dossier
-	16, // 53: sportello.plugin.v1.HostAPI.GetDossier:output_type -> sportello.plugin.v1.Dossier
-	20, // 54: sportello.plugin.v1.HostAPI.ListDossiers:output_type -> sportello.plugin.v1.ListDossiersResponse
-	16, // 55: sportello.plugin.v1.HostAPI.SetDossierStatus:output_type -> sportello.plugin.v1.Dossier
-	16, // 56: sportello.plugin.v1.HostAPI.SetDossierDue:output_type -> sportello.plugin.v1.Dossier
-	24, // 57: sportello.plugin.v1.HostAPI.AddDossierMessage:output_type -> sportello.plugin.v1.DossierMessage
-	26, // 58: sportello.plugin.v1.HostAPI.IssueDocument:output_type -> sportello.plugin.v1.Attachment
-	27, // 59: sportello.plugin.v1.HostAPI.Reserve:output_type -> sportello.plugin.v1.Reservation
-	27, // 60: sportello.plugin.v1.HostAPI.CancelReservation:output_type -> sportello.plugin.v1.Reservation
-	27, // 61: sportello.plugin.v1.HostAPI.GetReservation:output_type -> sportello.plugin.v1.Reservation
-	27, // 62: sportello.plugin.v1.HostAPI.ConfirmReservation:output_type -> sportello.plugin.v1.Reservation
-	32, // 63: sportello.plugin.v1.HostAPI.GetSetting:output_type -> sportello.plugin.v1.Setting
-	32, // 64: sportello.plugin.v1.HostAPI.PutSetting:output_type -> sportello.plugin.v1.Setting
-	36, // 65: sportello.plugin.v1.HostAPI.Notify:output_type -> sportello.plugin.v1.NotifyResponse
-	37, // 66: sportello.plugin.v1.HostAPI.CreatePayment:output_type -> sportello.plugin.v1.Payment
-	37, // 67: sportello.plugin.v1.HostAPI.GetPayment:output_type -> sportello.plugin.v1.Payment
-	41, // 68: sportello.plugin.v1.HostAPI.Audit:output_type -> sportello.plugin.v1.AuditResponse
-	46, // 69: sportello.plugin.v1.HostAPI.DefineResources:output_type -> sportello.plugin.v1.DefineResourcesResponse
-	48, // 70: sportello.plugin.v1.HostAPI.BookingDays:output_type -> sportello.plugin.v1.BookingDaysResponse
-	51, // 71: sportello.plugin.v1.HostAPI.BookingSlots:output_type -> sportello.plugin.v1.BookingSlotsResponse
-	53, // 72: sportello.plugin.v1.HostAPI.Book:output_type -> sportello.plugin.v1.Booking
-	53, // 73: sportello.plugin.v1.HostAPI.GetBooking:output_type -> sportello.plugin.v1.Booking
-	53, // 74: sportello.plugin.v1.HostAPI.ApproveBooking:output_type -> sportello.plugin.v1.Booking
-	53, // 75: sportello.plugin.v1.HostAPI.DeclineBooking:output_type -> sportello.plugin.v1.Booking
-	53, // 76: sportello.plugin.v1.HostAPI.CancelBooking:output_type -> sportello.plugin.v1.Booking
-	49, // [49:77] is the sub-list for method output_type
-	21, // [21:49] is the sub-list for method input_type
+	23, // 29: sportello.plugin.v1.HostAPI.AssignDossier:input_type -> sportello.plugin.v1.AssignDossierRequest
+	24, // 30: sportello.plugin.v1.HostAPI.AddDossierMessage:input_type -> sportello.plugin.v1.AddDossierMessageRequest
+	26, // 31: sportello.plugin.v1.HostAPI.IssueDocument:input_type -> sportello.plugin.v1.IssueDocumentRequest
+	29, // 32: sportello.plugin.v1.HostAPI.Reserve:input_type -> sportello.plugin.v1.ReserveRequest
+	30, // 33: sportello.plugin.v1.HostAPI.CancelReservation:input_type -> sportello.plugin.v1.CancelReservationRequest
+	31, // 34: sportello.plugin.v1.HostAPI.GetReservation:input_type -> sportello.plugin.v1.GetReservationRequest
+	32, // 35: sportello.plugin.v1.HostAPI.ConfirmReservation:input_type -> sportello.plugin.v1.ConfirmReservationRequest
+	34, // 36: sportello.plugin.v1.HostAPI.GetSetting:input_type -> sportello.plugin.v1.GetSettingRequest
+	35, // 37: sportello.plugin.v1.HostAPI.PutSetting:input_type -> sportello.plugin.v1.PutSettingRequest
+	36, // 38: sportello.plugin.v1.HostAPI.Notify:input_type -> sportello.plugin.v1.NotifyRequest
+	39, // 39: sportello.plugin.v1.HostAPI.CreatePayment:input_type -> sportello.plugin.v1.CreatePaymentRequest
+	40, // 40: sportello.plugin.v1.HostAPI.GetPayment:input_type -> sportello.plugin.v1.GetPaymentRequest
+	41, // 41: sportello.plugin.v1.HostAPI.Audit:input_type -> sportello.plugin.v1.AuditRequest
+	46, // 42: sportello.plugin.v1.HostAPI.DefineResources:input_type -> sportello.plugin.v1.DefineResourcesRequest
+	48, // 43: sportello.plugin.v1.HostAPI.BookingDays:input_type -> sportello.plugin.v1.BookingDaysRequest
+	50, // 44: sportello.plugin.v1.HostAPI.BookingSlots:input_type -> sportello.plugin.v1.BookingSlotsRequest
+	53, // 45: sportello.plugin.v1.HostAPI.Book:input_type -> sportello.plugin.v1.BookRequest
+	55, // 46: sportello.plugin.v1.HostAPI.GetBooking:input_type -> sportello.plugin.v1.GetBookingRequest
+	56, // 47: sportello.plugin.v1.HostAPI.ApproveBooking:input_type -> sportello.plugin.v1.DecideBookingRequest
+	56, // 48: sportello.plugin.v1.HostAPI.DeclineBooking:input_type -> sportello.plugin.v1.DecideBookingRequest
+	57, // 49: sportello.plugin.v1.HostAPI.CancelBooking:input_type -> sportello.plugin.v1.CancelBookingRequest
+	6,  // 50: sportello.plugin.v1.Plugin.Init:output_type -> sportello.plugin.v1.Manifest
+	13, // 51: sportello.plugin.v1.Plugin.Handle:output_type -> sportello.plugin.v1.HandleResponse
+	15, // 52: sportello.plugin.v1.Plugin.Health:output_type -> sportello.plugin.v1.HealthResponse
+	16, // 53: sportello.plugin.v1.HostAPI.CreateDossier:output_type -> sportello.plugin.v1.Dossier
+	16, // 54: sportello.plugin.v1.HostAPI.GetDossier:output_type -> sportello.plugin.v1.Dossier
+	20, // 55: sportello.plugin.v1.HostAPI.ListDossiers:output_type -> sportello.plugin.v1.ListDossiersResponse
+	16, // 56: sportello.plugin.v1.HostAPI.SetDossierStatus:output_type -> sportello.plugin.v1.Dossier
+	16, // 57: sportello.plugin.v1.HostAPI.SetDossierDue:output_type -> sportello.plugin.v1.Dossier
+	16, // 58: sportello.plugin.v1.HostAPI.AssignDossier:output_type -> sportello.plugin.v1.Dossier
+	25, // 59: sportello.plugin.v1.HostAPI.AddDossierMessage:output_type -> sportello.plugin.v1.DossierMessage
+	27, // 60: sportello.plugin.v1.HostAPI.IssueDocument:output_type -> sportello.plugin.v1.Attachment
+	28, // 61: sportello.plugin.v1.HostAPI.Reserve:output_type -> sportello.plugin.v1.Reservation
+	28, // 62: sportello.plugin.v1.HostAPI.CancelReservation:output_type -> sportello.plugin.v1.Reservation
+	28, // 63: sportello.plugin.v1.HostAPI.GetReservation:output_type -> sportello.plugin.v1.Reservation
+	28, // 64: sportello.plugin.v1.HostAPI.ConfirmReservation:output_type -> sportello.plugin.v1.Reservation
+	33, // 65: sportello.plugin.v1.HostAPI.GetSetting:output_type -> sportello.plugin.v1.Setting
+	33, // 66: sportello.plugin.v1.HostAPI.PutSetting:output_type -> sportello.plugin.v1.Setting
+	37, // 67: sportello.plugin.v1.HostAPI.Notify:output_type -> sportello.plugin.v1.NotifyResponse
+	38, // 68: sportello.plugin.v1.HostAPI.CreatePayment:output_type -> sportello.plugin.v1.Payment
+	38, // 69: sportello.plugin.v1.HostAPI.GetPayment:output_type -> sportello.plugin.v1.Payment
+	42, // 70: sportello.plugin.v1.HostAPI.Audit:output_type -> sportello.plugin.v1.AuditResponse
+	47, // 71: sportello.plugin.v1.HostAPI.DefineResources:output_type -> sportello.plugin.v1.DefineResourcesResponse
+	49, // 72: sportello.plugin.v1.HostAPI.BookingDays:output_type -> sportello.plugin.v1.BookingDaysResponse
+	52, // 73: sportello.plugin.v1.HostAPI.BookingSlots:output_type -> sportello.plugin.v1.BookingSlotsResponse
+	54, // 74: sportello.plugin.v1.HostAPI.Book:output_type -> sportello.plugin.v1.Booking
+	54, // 75: sportello.plugin.v1.HostAPI.GetBooking:output_type -> sportello.plugin.v1.Booking
+	54, // 76: sportello.plugin.v1.HostAPI.ApproveBooking:output_type -> sportello.plugin.v1.Booking
+	54, // 77: sportello.plugin.v1.HostAPI.DeclineBooking:output_type -> sportello.plugin.v1.Booking
+	54, // 78: sportello.plugin.v1.HostAPI.CancelBooking:output_type -> sportello.plugin.v1.Booking
+	50, // [50:79] is the sub-list for method output_type
+	21, // [21:50] is the sub-list for method input_type
 	21, // [21:21] is the sub-list for extension type_name
 	21, // [21:21] is the sub-list for extension extendee
 	0,  // [0:21] is the sub-list for field type_name
@@ -4573,7 +4677,7 @@ func file_sportello_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sportello_plugin_v1_plugin_proto_rawDesc), len(file_sportello_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   63,
+			NumMessages:   64,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -222,6 +222,7 @@ const (
 	HostAPI_ListDossiers_FullMethodName       = "/sportello.plugin.v1.HostAPI/ListDossiers"
 	HostAPI_SetDossierStatus_FullMethodName   = "/sportello.plugin.v1.HostAPI/SetDossierStatus"
 	HostAPI_SetDossierDue_FullMethodName      = "/sportello.plugin.v1.HostAPI/SetDossierDue"
+	HostAPI_AssignDossier_FullMethodName      = "/sportello.plugin.v1.HostAPI/AssignDossier"
 	HostAPI_AddDossierMessage_FullMethodName  = "/sportello.plugin.v1.HostAPI/AddDossierMessage"
 	HostAPI_IssueDocument_FullMethodName      = "/sportello.plugin.v1.HostAPI/IssueDocument"
 	HostAPI_Reserve_FullMethodName            = "/sportello.plugin.v1.HostAPI/Reserve"
@@ -260,6 +261,11 @@ type HostAPIClient interface {
 	// SetDossierDue moves a dossier's deadline (a term suspended by law,
 	// say), recorded in its history; staff only. due_unix 0 removes it.
 	SetDossierDue(ctx context.Context, in *SetDossierDueRequest, opts ...grpc.CallOption) (*Dossier, error)
+	// AssignDossier gives a dossier to an operator (the acting member of
+	// staff, or the one with assignee_email) and/or moves it to an office,
+	// recorded in its history as the back office's assignment is; staff
+	// only. What the request leaves out stays as it is.
+	AssignDossier(ctx context.Context, in *AssignDossierRequest, opts ...grpc.CallOption) (*Dossier, error)
 	// AddDossierMessage adds a public reply (the citizen sees it and is
 	// notified) or an internal note (staff only) to one of the service's
 	// dossiers.
@@ -361,6 +367,16 @@ func (c *hostAPIClient) SetDossierDue(ctx context.Context, in *SetDossierDueRequ
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Dossier)
 	err := c.cc.Invoke(ctx, HostAPI_SetDossierDue_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostAPIClient) AssignDossier(ctx context.Context, in *AssignDossierRequest, opts ...grpc.CallOption) (*Dossier, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Dossier)
+	err := c.cc.Invoke(ctx, HostAPI_AssignDossier_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -583,6 +599,11 @@ type HostAPIServer interface {
 	// SetDossierDue moves a dossier's deadline (a term suspended by law,
 	// say), recorded in its history; staff only. due_unix 0 removes it.
 	SetDossierDue(context.Context, *SetDossierDueRequest) (*Dossier, error)
+	// AssignDossier gives a dossier to an operator (the acting member of
+	// staff, or the one with assignee_email) and/or moves it to an office,
+	// recorded in its history as the back office's assignment is; staff
+	// only. What the request leaves out stays as it is.
+	AssignDossier(context.Context, *AssignDossierRequest) (*Dossier, error)
 	// AddDossierMessage adds a public reply (the citizen sees it and is
 	// notified) or an internal note (staff only) to one of the service's
 	// dossiers.
@@ -654,6 +675,9 @@ func (UnimplementedHostAPIServer) SetDossierStatus(context.Context, *SetDossierS
 }
 func (UnimplementedHostAPIServer) SetDossierDue(context.Context, *SetDossierDueRequest) (*Dossier, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SetDossierDue not implemented")
+}
+func (UnimplementedHostAPIServer) AssignDossier(context.Context, *AssignDossierRequest) (*Dossier, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AssignDossier not implemented")
 }
 func (UnimplementedHostAPIServer) AddDossierMessage(context.Context, *AddDossierMessageRequest) (*DossierMessage, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method AddDossierMessage not implemented")
@@ -822,6 +846,24 @@ func _HostAPI_SetDossierDue_Handler(srv interface{}, ctx context.Context, dec fu
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(HostAPIServer).SetDossierDue(ctx, req.(*SetDossierDueRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostAPI_AssignDossier_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AssignDossierRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostAPIServer).AssignDossier(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostAPI_AssignDossier_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostAPIServer).AssignDossier(ctx, req.(*AssignDossierRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1212,6 +1254,10 @@ var HostAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetDossierDue",
 			Handler:    _HostAPI_SetDossierDue_Handler,
+		},
+		{
+			MethodName: "AssignDossier",
+			Handler:    _HostAPI_AssignDossier_Handler,
 		},
 		{
 			MethodName: "AddDossierMessage",

@@ -547,6 +547,74 @@ func TestDossierAssignee(t *testing.T) {
 	}
 }
 
+// AssignDossier: staff and the system only, as the host; what it is
+// given is recorded, what it is not kept.
+func TestAssignDossier(t *testing.T) {
+	h := newHost(t)
+	op := sdktest.Staff(3)
+	d, err := h.For(1, sdktest.Citizen(1)).CreateDossier(ctx, sdk.NewDossier{Title: "Segnalazione", Office: "urp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		actor    sdk.Actor
+		tenant   int64
+		a        sdk.Assignment
+		err      error  // nil: done
+		assignee string // recorded after it
+		office   string
+	}{
+		{name: "a citizen", actor: sdktest.Citizen(1), a: sdk.Assignment{ToActor: true}, err: sdk.ErrPermissionDenied, office: "urp"},
+		{name: "nothing asked", actor: op, a: sdk.Assignment{}, err: sdk.ErrInvalid, office: "urp"},
+		{name: "both", actor: op, a: sdk.Assignment{ToActor: true, Email: "anna@trezzo.example"}, err: sdk.ErrInvalid, office: "urp"},
+		{name: "the system as an operator", actor: sdktest.System(), a: sdk.Assignment{ToActor: true}, err: sdk.ErrInvalid, office: "urp"},
+		{name: "no address", actor: op, a: sdk.Assignment{Email: "anna"}, err: sdk.ErrInvalid, office: "urp"},
+		{name: "no slug", actor: op, a: sdk.Assignment{Office: "Ufficio tecnico"}, err: sdk.ErrInvalid, office: "urp"},
+		{name: "another tenant's", actor: op, tenant: 2, a: sdk.Assignment{ToActor: true}, err: sdk.ErrNotFound, office: "urp"},
+		{name: "to the actor", actor: op, a: sdk.Assignment{ToActor: true}, assignee: "staff:3", office: "urp"},
+		{name: "by address, to an office", actor: op, a: sdk.Assignment{Email: "Anna@Trezzo.example", Office: "tecnico"},
+			assignee: "anna@trezzo.example", office: "tecnico"},
+		{name: "the system, by address", actor: sdktest.System(), a: sdk.Assignment{Email: "luca@trezzo.example"},
+			assignee: "luca@trezzo.example", office: "tecnico"},
+		{name: "an office only keeps the operator", actor: op, a: sdk.Assignment{Office: "urp"}, assignee: "luca@trezzo.example", office: "urp"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.tenant == 0 {
+				tc.tenant = 1
+			}
+			before := h.Tenant(1).Dossiers[0].GetVersion()
+			got, err := h.For(tc.tenant, tc.actor).AssignDossier(ctx, d.GetId(), tc.a)
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("%v, want %v", err, tc.err)
+				}
+			} else if err != nil || got.GetOffice() != tc.office || got.GetVersion() != before+1 {
+				t.Fatalf("%v, %v; want office %s, version %d", got, err, tc.office, before+1)
+			}
+			st := h.Tenant(1)
+			if st.Assignees[d.GetId()] != tc.assignee || st.Dossiers[0].GetOffice() != tc.office {
+				t.Fatalf("assignee %q, office %q; want %q, %q", st.Assignees[d.GetId()], st.Dossiers[0].GetOffice(), tc.assignee, tc.office)
+			}
+		})
+	}
+	// The dossier names its operator: the actor, or one the fake made up
+	// for an address, the same each time.
+	mine, err := h.For(1, op).AssignDossier(ctx, d.GetId(), sdk.Assignment{ToActor: true})
+	if err != nil || mine.GetAssigneeId() != 3 || mine.GetAssigneeName() != op.Name {
+		t.Fatalf("%v, %v", mine, err)
+	}
+	anna, err := h.For(1, op).AssignDossier(ctx, d.GetId(), sdk.Assignment{Email: "anna@trezzo.example"})
+	if err != nil || anna.GetAssigneeId() == 0 || anna.GetAssigneeId() == 3 || anna.GetAssigneeName() != "anna@trezzo.example" {
+		t.Fatalf("%v, %v", anna, err)
+	}
+	again, err := h.For(1, op).AssignDossier(ctx, d.GetId(), sdk.Assignment{Email: "ANNA@trezzo.example"})
+	if err != nil || again.GetAssigneeId() != anna.GetAssigneeId() || again.GetVersion() != anna.GetVersion() {
+		t.Fatalf("the same operator again: %v, %v (before %v)", again, err, anna)
+	}
+}
+
 func TestReservationsAndPayments(t *testing.T) {
 	h := newHost(t)
 	c := h.For(1, sdktest.Citizen(1))
