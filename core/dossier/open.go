@@ -109,42 +109,46 @@ func (s *Store) Open(ctx context.Context, tenantID int64, by Actor, n NewDossier
 		if err != nil {
 			return err
 		}
-		// A draft is numbered when submitted. Its "D-<id>" needs the id:
-		// a placeholder no id reaches comes first, so concurrent drafts do
-		// not wait on each other's unique key.
-		number := "D-" + strconv.FormatInt(1e18+rand.Int64N(1e18), 10)
-		if status != StatusDraft {
-			if number, err = nextNumber(ctx, tx, tenantID, at); err != nil {
-				return err
-			}
+		// Concurrent dossiers of a town queue on its counter row, whose
+		// lock is held until COMMIT: so the number is taken last, in the
+		// one statement that also inserts the dossier, records its "opened"
+		// entry and reads it back. Only linking uploads, when there are
+		// any, comes after it. A draft takes no number: it starts with a
+		// placeholder no id reaches, so concurrent drafts do not wait on
+		// each other's unique key, and is "D-<id>" once the id is known.
+		with, numberSQL := "WITH ", "?"
+		args := make([]any, 0, 26)
+		if status == StatusDraft {
+			args = append(args, tenantID, "D-"+strconv.FormatInt(1e18+rand.Int64N(1e18), 10))
+		} else {
+			with, numberSQL = "WITH counter AS ("+bumpCounter+"),\n", "(SELECT number FROM counter)"
+			args = append(args, tenantID, at, tenantID)
 		}
-		var id int64
-		err = tx.QueryRowContext(ctx, `INSERT INTO dossiers
-			(tenant_id, number, service_id, citizen_id, status, title, data, channel, office_id, assignee_id,
-			 priority, due_at, applicant, created_by, submitted_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?) RETURNING id`,
-			tenantID, number, n.ServiceID, nullID(n.CitizenID), status, title, data, channel, nullID(office),
-			nullID(n.AssigneeID), priority.rank(), nullTime(n.DueAt), applicantJSON, createdBy, submitted, at, at).Scan(&id)
+		args = append(args, n.ServiceID, nullID(n.CitizenID), status, title, data, channel, nullID(office),
+			nullID(n.AssigneeID), priority.rank(), nullTime(n.DueAt), applicantJSON, createdBy, submitted, at, at,
+			at, by.String(), actorName(by), EntryOpened)
+		// The new row is named as the table, so that selectFull reads it
+		// (a statement does not see its own inserts in the table itself).
+		out, err = scanDossier(tx.QueryRowContext(ctx, with+`dossiers AS (INSERT INTO dossiers
+				(tenant_id, number, service_id, citizen_id, status, title, data, channel, office_id, assignee_id,
+				 priority, due_at, applicant, created_by, submitted_at, created_at, updated_at)
+				VALUES (?, `+numberSQL+`, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?) RETURNING *),
+			opened AS (INSERT INTO dossier_events (tenant_id, dossier_id, at, actor, actor_name, kind, status)
+				SELECT tenant_id, id, ?::timestamptz, ?::text, ?::text, ?::text, status FROM dossiers)
+			`+selectFull, args...))
 		if err != nil {
-			return fmt.Errorf("insert dossier %s: %w", number, err)
+			return fmt.Errorf("insert dossier of %s: %w", n.ServiceID, err)
 		}
 		if status == StatusDraft {
-			number = "D-" + idString(id)
-			if _, err := tx.ExecContext(ctx, "UPDATE dossiers SET number = ? WHERE tenant_id = ? AND id = ?", number, tenantID, id); err != nil {
-				return fmt.Errorf("number draft %d: %w", id, err)
+			out.Number = "D-" + idString(out.ID)
+			if _, err := tx.ExecContext(ctx, "UPDATE dossiers SET number = ? WHERE tenant_id = ? AND id = ?", out.Number, tenantID, out.ID); err != nil {
+				return fmt.Errorf("number draft %d: %w", out.ID, err)
 			}
-		}
-		d := &Dossier{TenantID: tenantID, ID: id, Number: number, Status: status}
-		if err := s.record(ctx, tx, d, by, at, event{kind: EntryOpened, status: status}); err != nil {
-			return err
 		}
 		if len(attachments) > 0 {
-			if err := s.link(ctx, tx, d, by, n.RequestID, attachments, at); err != nil {
-				return err
-			}
+			return s.link(ctx, tx, out, by, n.RequestID, attachments, at)
 		}
-		out, err = readOne(ctx, tx, number, "d.tenant_id = ? AND d.id = ?", tenantID, id)
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -185,20 +189,23 @@ func (s *Store) officeFor(ctx context.Context, tx bun.Tx, tenantID int64, n NewD
 	return id, nil
 }
 
+// bumpCounter takes the tenant's (first arg) next protocol number of the
+// year of the second arg, formatted: "2026-000042". The counter row is
+// bumped in the dossier's own transaction: a rolled-back dossier gives its
+// number back, and concurrent ones queue on the row lock, so numbers have
+// neither gaps nor duplicates.
+const bumpCounter = `INSERT INTO dossier_counters (tenant_id, year, last) VALUES (?, ` + numberYear + `, 1)
+	ON CONFLICT (tenant_id, year) DO UPDATE SET last = dossier_counters.last + 1
+	RETURNING year::text || '-' || lpad(last::text, greatest(6, length(last::text)), '0') AS number`
+
 // nextNumber allocates the tenant's next protocol number of the year of
-// at. The counter row is bumped in the dossier's own transaction: a
-// rolled-back dossier gives its number back, and concurrent ones queue on
-// the row lock, so numbers have neither gaps nor duplicates.
+// at (bumpCounter).
 func nextNumber(ctx context.Context, tx bun.Tx, tenantID int64, at time.Time) (string, error) {
-	var year int
-	var last int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO dossier_counters (tenant_id, year, last) VALUES (?, `+numberYear+`, 1)
-		ON CONFLICT (tenant_id, year) DO UPDATE SET last = dossier_counters.last + 1
-		RETURNING year, last`, tenantID, at).Scan(&year, &last)
-	if err != nil {
+	var number string
+	if err := tx.QueryRowContext(ctx, bumpCounter, tenantID, at).Scan(&number); err != nil {
 		return "", fmt.Errorf("next dossier number: %w", err)
 	}
-	return fmt.Sprintf("%04d-%06d", year, last), nil
+	return number, nil
 }
 
 // fillFromAccount checks citizen id exists and fills what a is missing

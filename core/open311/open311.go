@@ -162,28 +162,25 @@ func (k *Keys) Check(ctx context.Context, tenantID int64, key string) error {
 		return ErrKeyUnknown
 	}
 	hash := hashKey(key)
-	found := false
-	err := k.db.InTenant(ctx, tenantID, func(ctx context.Context, tx bun.Tx) error {
-		var id int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM open311_api_keys
-			WHERE tenant_id = ? AND key_hash = ? AND revoked_at IS NULL`, tenantID, hash).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("look up Open311 key: %w", err)
-		}
-		found = true
-		// Marked used at most once a minute: an app may post in bursts.
-		if _, err := tx.ExecContext(ctx, `UPDATE open311_api_keys SET last_used_at = now()
-			WHERE tenant_id = ? AND id = ? AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
-			tenantID, id); err != nil {
-			return fmt.Errorf("mark Open311 key %d used: %w", id, err)
+	// Checked on every report an app files: one round trip, no
+	// transaction. The key is marked used at most once a minute, so an
+	// app posting in bursts costs no write per report.
+	row, err := k.db.QueryRowInTenant(ctx, tenantID, `SELECT id,
+			last_used_at IS NULL OR last_used_at < now() - interval '1 minute'
+		FROM open311_api_keys WHERE tenant_id = ? AND key_hash = ? AND revoked_at IS NULL`, tenantID, hash)
+	if err != nil {
+		return fmt.Errorf("look up Open311 key: %w", err)
+	}
+	var id int64
+	var stale bool
+	switch err := row.Scan(&id, &stale); {
+	case err == nil:
+		if stale {
+			return k.markUsed(ctx, tenantID, id)
 		}
 		return nil
-	})
-	if err != nil || found {
-		return err
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("look up Open311 key: %w", err)
 	}
 	var owner sql.NullInt64
 	if err := k.db.QueryRowContext(ctx, "SELECT open311_key_tenant(?)", hash).Scan(&owner); err != nil {
@@ -193,4 +190,19 @@ func (k *Keys) Check(ctx context.Context, tenantID int64, key string) error {
 		return ErrKeyOtherTown
 	}
 	return ErrKeyUnknown
+}
+
+// markUsed records that key id was used now, unless that was within the
+// minute (a concurrent report of the same app got there first).
+func (k *Keys) markUsed(ctx context.Context, tenantID, id int64) error {
+	row, err := k.db.QueryRowInTenant(ctx, tenantID, `UPDATE open311_api_keys SET last_used_at = now()
+		WHERE tenant_id = ? AND id = ? AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+		RETURNING id`, tenantID, id)
+	if err == nil {
+		err = row.Scan(&id)
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("mark Open311 key %d used: %w", id, err)
+	}
+	return nil
 }

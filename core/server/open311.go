@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
@@ -14,6 +16,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -24,6 +28,7 @@ import (
 	"github.com/sportello/sportello/core/dossier"
 	"github.com/sportello/sportello/core/forms"
 	"github.com/sportello/sportello/core/hostapi"
+	"github.com/sportello/sportello/core/i18n"
 	"github.com/sportello/sportello/core/open311"
 	"github.com/sportello/sportello/core/pluginhost"
 	"github.com/sportello/sportello/plugins/sdk"
@@ -82,6 +87,11 @@ const open311HelpdeskKey = "sportello.open311.helpdesk"
 type open311API struct {
 	s    *Server
 	keys *open311.Keys
+	// spec is what the interface reads of the helpdesk's manifest, worked
+	// out once for the manifest the plugin host holds: a restarted plugin
+	// (a binary registered again, among others) answers with a manifest
+	// of its own, and so gets a spec of its own.
+	spec atomic.Pointer[helpdeskSpec]
 }
 
 func (s *Server) open311Routes(app *fiber.App) {
@@ -129,14 +139,135 @@ func (a *open311API) cors(c *fiber.Ctx) error {
 
 // helpdesk is the town's helpdesk as the interface uses it.
 type helpdesk struct {
-	rec    *catalog.Record
-	ts     *catalog.TenantService
-	finals []string // the statuses reported as closed
+	*helpdeskSpec
+	config json.RawMessage // the town's configuration of it
 }
 
 func helpdeskOf(c *fiber.Ctx) *helpdesk {
 	h, _ := c.Locals(open311HelpdeskKey).(*helpdesk)
 	return h
+}
+
+// helpdeskSpec is what the interface needs of one manifest of the
+// helpdesk. A manifest is not changed once read, and neither is this but
+// for its report form, parsed for the first report filed.
+type helpdeskSpec struct {
+	manifest *pb.Manifest
+	speaks   bool     // it has the actions the interface calls
+	finals   []string // the statuses reported as closed
+
+	reportOnce sync.Once
+	report     *reportForm
+	reportErr  error
+}
+
+// reportForm is the helpdesk's report form, and what reportDocument
+// fills in on the app's behalf because the form has it.
+type reportForm struct {
+	form     *forms.Form
+	mediaURL bool // a media_url field
+	channel  bool // a channel that may be "app"
+	consent  bool // a boolean consent
+}
+
+func newHelpdeskSpec(m *pb.Manifest) *helpdeskSpec {
+	sp := &helpdeskSpec{manifest: m,
+		speaks: actionOf(m, helpdeskServicesAction) != nil && actionOf(m, helpdeskReportAction) != nil}
+	for _, st := range m.GetStatuses() {
+		if st.GetFinal() {
+			sp.finals = append(sp.finals, st.GetId())
+		}
+	}
+	if len(sp.finals) == 0 {
+		sp.finals = []string{"resolved", "closed"}
+	}
+	return sp
+}
+
+// reportForm is the report form, parsed the first time it is asked for
+// (safe for concurrent use, as a *forms.Form is).
+func (sp *helpdeskSpec) reportForm(cat *i18n.Catalog) (*reportForm, error) {
+	sp.reportOnce.Do(func() { sp.report, sp.reportErr = parseReportForm(sp.manifest, cat) })
+	return sp.report, sp.reportErr
+}
+
+func parseReportForm(m *pb.Manifest, cat *i18n.Catalog) (*reportForm, error) {
+	form := formOf(m, actionOf(m, helpdeskReportAction).GetFormId())
+	if form == nil {
+		return nil, fmt.Errorf("helpdesk report: no form: %w", pluginhost.ErrFailed)
+	}
+	f, err := forms.Parse(form.GetSchemaJson(), forms.WithCatalog(cat))
+	if err != nil {
+		return nil, fmt.Errorf("helpdesk report form: %w", err)
+	}
+	var schema struct {
+		Properties map[string]struct {
+			Type string   `json:"type"`
+			Enum []string `json:"enum"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(form.GetSchemaJson(), &schema); err != nil {
+		return nil, fmt.Errorf("helpdesk report form: %w", err)
+	}
+	_, media := schema.Properties["media_url"]
+	channel, consent := schema.Properties["channel"], schema.Properties["consent"]
+	return &reportForm{form: f, mediaURL: media, channel: slices.Contains(channel.Enum, "app"),
+		consent: consent.Type == "boolean"}, nil
+}
+
+// helpdeskSpec is the spec of the helpdesk's manifest: the one the plugin
+// host holds (what the running plugin said of itself), or else the
+// catalogue's; nil when there is none yet.
+func (a *open311API) helpdeskSpec(ctx context.Context) (*helpdeskSpec, error) {
+	var m *pb.Manifest
+	ok := false
+	if a.s.Plugins != nil {
+		m, ok = a.s.Plugins.Manifest(helpdeskID)
+	}
+	if !ok {
+		// Not supervised here (no plugin host, or registered since it
+		// started): the catalogue's record, as the portal reads it.
+		rec, err := a.s.Catalog.Get(ctx, helpdeskID)
+		if err != nil {
+			return nil, err
+		}
+		if m = rec.Manifest; m == nil {
+			return nil, nil
+		}
+	}
+	return a.specFor(m), nil
+}
+
+// specFor is m's spec: the one kept, if it is m's, or a new one kept from
+// now on. Two requests that find a new manifest at once may each work one
+// out; either will do, and the other is dropped.
+func (a *open311API) specFor(m *pb.Manifest) *helpdeskSpec {
+	if sp := a.spec.Load(); sp != nil && sp.manifest == m {
+		return sp
+	}
+	sp := newHelpdeskSpec(m)
+	a.spec.Store(sp)
+	return sp
+}
+
+// townState is the state and configuration of the town's helpdesk ("" if
+// the town never asked for it), read afresh for every request in one
+// round trip, not a transaction: publishing or unpublishing the helpdesk
+// takes effect with the next request.
+func (a *open311API) townState(ctx context.Context, tenantID int64) (state string, config json.RawMessage, err error) {
+	row, err := a.s.DB.QueryRowInTenant(ctx, tenantID,
+		"SELECT state, config::text FROM tenant_services WHERE tenant_id = ? AND service_id = ?", tenantID, helpdeskID)
+	if err != nil {
+		return "", nil, fmt.Errorf("helpdesk of tenant %d: %w", tenantID, err)
+	}
+	var cfg string
+	switch err := row.Scan(&state, &cfg); {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", nil, nil
+	case err != nil:
+		return "", nil, fmt.Errorf("helpdesk of tenant %d: %w", tenantID, err)
+	}
+	return state, json.RawMessage(cfg), nil
 }
 
 // offered admits the request when the town publishes a helpdesk that
@@ -146,34 +277,21 @@ func (a *open311API) offered(c *fiber.Ctx) error {
 	if j := c.Query("jurisdiction_id"); j != "" && j != rs.tenant.Slug {
 		return open311.ErrJurisdiction
 	}
-	rec, err := a.s.Catalog.Get(c.UserContext(), helpdeskID)
+	sp, err := a.helpdeskSpec(c.UserContext())
 	if errors.Is(err, catalog.ErrNotFound) {
 		return open311.ErrNotOffered
 	}
 	if err != nil {
 		return err
 	}
-	ts, err := a.s.Catalog.TenantService(c.UserContext(), rs.tenant.ID, rec.ID)
-	if errors.Is(err, catalog.ErrNotFound) {
-		return open311.ErrNotOffered
-	}
+	st, config, err := a.townState(c.UserContext(), rs.tenant.ID)
 	if err != nil {
 		return err
 	}
-	if ts.State != catalog.StatePublished || rec.Manifest == nil || actionOf(rec.Manifest, helpdeskServicesAction) == nil ||
-		actionOf(rec.Manifest, helpdeskReportAction) == nil {
+	if sp == nil || !sp.speaks || st != catalog.StatePublished {
 		return open311.ErrNotOffered
 	}
-	h := &helpdesk{rec: rec, ts: ts}
-	for _, st := range rec.Manifest.GetStatuses() {
-		if st.GetFinal() {
-			h.finals = append(h.finals, st.GetId())
-		}
-	}
-	if len(h.finals) == 0 {
-		h.finals = []string{"resolved", "closed"}
-	}
-	c.Locals(open311HelpdeskKey, h)
+	c.Locals(open311HelpdeskKey, &helpdesk{helpdeskSpec: sp, config: config})
 	return c.Next()
 }
 
@@ -277,7 +395,7 @@ func (a *open311API) anonymous(c *fiber.Ctx, action string, values []byte) plugi
 	rs := state(c)
 	return pluginhost.Request{TenantID: rs.tenant.ID, TenantSlug: rs.tenant.Slug, Lang: rs.lang, RequestID: rs.requestID,
 		Actor: pluginhost.Actor{Actor: hostapi.Actor{Kind: hostapi.ActorAnonymous}}, Action: action, Values: values,
-		Config: helpdeskOf(c).ts.Config}
+		Config: helpdeskOf(c).config}
 }
 
 // categories asks the helpdesk for its categories in the request's
@@ -950,15 +1068,9 @@ func (a *open311API) reportDocument(c *fiber.Ctx, vals url.Values) (map[string]a
 	if len(problems) > 0 {
 		return nil, &open311.InputError{Problems: problems}
 	}
-	h := helpdeskOf(c)
-	action := actionOf(h.rec.Manifest, helpdeskReportAction)
-	form := formOf(h.rec.Manifest, action.GetFormId())
-	if form == nil {
-		return nil, fmt.Errorf("helpdesk report: no form: %w", pluginhost.ErrFailed)
-	}
-	f, err := forms.Parse(form.GetSchemaJson(), forms.WithCatalog(a.s.i18n))
+	rf, err := helpdeskOf(c).reportForm(a.s.i18n)
 	if err != nil {
-		return nil, fmt.Errorf("helpdesk report form: %w", err)
+		return nil, err
 	}
 	doc := map[string]any{"category": code, "location": location}
 	put := func(key, v string) {
@@ -971,28 +1083,19 @@ func (a *open311API) reportDocument(c *fiber.Ctx, vals url.Values) (map[string]a
 	put("contact_name", strings.TrimSpace(first+" "+last))
 	put("contact_email", email)
 	put("contact_phone", phone)
-	var schema struct {
-		Properties map[string]struct {
-			Type string   `json:"type"`
-			Enum []string `json:"enum"`
-		} `json:"properties"`
-	}
-	if err := json.Unmarshal(form.GetSchemaJson(), &schema); err != nil {
-		return nil, fmt.Errorf("helpdesk report form: %w", err)
-	}
-	if _, ok := schema.Properties["media_url"]; ok && media != "" {
+	if rf.mediaURL && media != "" {
 		doc["media_url"] = media
 	}
-	if p, ok := schema.Properties["channel"]; ok && slices.Contains(p.Enum, "app") {
+	if rf.channel {
 		doc["channel"] = "app"
 	}
-	if p, ok := schema.Properties["consent"]; ok && p.Type == "boolean" {
+	if rf.consent {
 		// Open311 has no such parameter: an app holding the town's key
 		// shows the town's privacy notice itself, as its key is issued
 		// on that condition.
 		doc["consent"] = true
 	}
-	errs := f.Validate(doc, rs.lang)
+	errs := rf.form.Validate(doc, rs.lang)
 	if len(errs) == 0 {
 		return doc, nil
 	}
