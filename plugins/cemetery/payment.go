@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -14,16 +15,14 @@ import (
 // the citizen is told what to do. Nobody in the office has to look. A
 // payment cancelled by the office is the office's to explain.
 func (s *service) payment(ctx context.Context, req *sdk.Request) (*sdk.Response, error) {
-	if req.Actor.Kind != sdk.ActorSystem {
+	ev, err := req.PaymentEvent()
+	if errors.Is(err, sdk.ErrNotEvent) {
 		return sdk.Refused(msg.Get(req.Lang, "staff_only")), nil
 	}
-	var ev sdk.PaymentEvent
-	if err := req.Decode(&ev); err != nil {
-		return nil, fmt.Errorf("decode the payment event: %w", err)
+	if err != nil {
+		return nil, err
 	}
-	if req.DossierID <= 0 {
-		return nil, fmt.Errorf("payment %d: no dossier in the event", ev.PaymentID)
-	}
+
 	d, err := req.Host.GetDossier(ctx, req.DossierID)
 	if err != nil {
 		return nil, fmt.Errorf("read dossier %d: %w", req.DossierID, err)

@@ -3,6 +3,7 @@ package procedure
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/sportello/sportello/plugins/sdk"
@@ -15,16 +16,14 @@ import (
 // office cancelled is the office's to explain. The workflow itself moves
 // only by the office's transitions.
 func (p *Procedure) payment(ctx context.Context, req *sdk.Request) (*sdk.Response, error) {
-	if req.Actor.Kind != sdk.ActorSystem {
+	ev, err := req.PaymentEvent()
+	if errors.Is(err, sdk.ErrNotEvent) {
 		return sdk.Refused(msg.Get(req.Lang, "transition.staff_only")), nil
 	}
-	var ev sdk.PaymentEvent
-	if err := req.Decode(&ev); err != nil {
-		return nil, fmt.Errorf("%s: payment event: %w", p.def.ID, err)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.def.ID, err)
 	}
-	if req.DossierID <= 0 {
-		return nil, fmt.Errorf("%s: payment %d: no dossier in the event", p.def.ID, ev.PaymentID)
-	}
+
 	d, err := req.Host.GetDossier(ctx, req.DossierID)
 	if err != nil {
 		return nil, fmt.Errorf("read dossier %d: %w", req.DossierID, err)

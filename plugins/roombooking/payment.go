@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -15,13 +16,14 @@ import (
 // because it was not paid in time. The booker is told what it means for
 // them; a payment the office cancelled is the office's to explain.
 func (s *service) payment(ctx context.Context, req *sdk.Request) (*sdk.Response, error) {
-	if req.Actor.Kind != sdk.ActorSystem {
+	ev, err := req.PaymentEvent()
+	if errors.Is(err, sdk.ErrNotEvent) {
 		return sdk.Refused(msg.Get(req.Lang, "staff_only")), nil
 	}
-	var ev sdk.PaymentEvent
-	if err := req.Decode(&ev); err != nil {
-		return nil, fmt.Errorf("decode the payment event: %w", err)
+	if err != nil {
+		return nil, err
 	}
+
 	k, refused, err := bookedOf(ctx, req)
 	if refused != nil || err != nil {
 		return refused, err

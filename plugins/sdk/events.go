@@ -1,5 +1,11 @@
 package sdk
 
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
 // Audiences of an action: who may take it.
 const (
 	AudienceCitizen   = "citizen"
@@ -54,4 +60,28 @@ type PaymentEvent struct {
 	Status      string `json:"status"` // one of PaymentOutcomes
 	AmountCents int64  `json:"amount_cents"`
 	Reason      string `json:"reason"` // the causale the payment was asked with
+}
+
+// ErrNotEvent is PaymentEvent's answer to a request a person sent: an
+// event's action is the host's alone to call.
+var ErrNotEvent = errors.New("not an event of the host")
+
+// PaymentEvent reads the event of an ActionPayment request: ErrNotEvent
+// when the actor is not the system, an error when the values or the
+// dossier are missing or malformed.
+func (r *Request) PaymentEvent() (PaymentEvent, error) {
+	var ev PaymentEvent
+	if r.Actor.Kind != ActorSystem {
+		return ev, ErrNotEvent
+	}
+	if err := r.Decode(&ev); err != nil {
+		return ev, fmt.Errorf("decode the payment event: %w", err)
+	}
+	if !slices.Contains(PaymentOutcomes, ev.Status) {
+		return ev, fmt.Errorf("payment %d: unknown outcome %q", ev.PaymentID, ev.Status)
+	}
+	if r.DossierID <= 0 {
+		return ev, fmt.Errorf("payment %d: no dossier in the event", ev.PaymentID)
+	}
+	return ev, nil
 }
