@@ -301,8 +301,15 @@ func run(o options) (bool, error) {
 		ratio = round(path.TicketsPS / ref.InsertsPS)
 	}
 	checks := map[string]bool{
-		"tickets_per_s":   path.TicketsPS >= targetTicketsPerS,
-		"p99":             path.P99ms <= targetP99ms,
+		// Capacity: the closed loop, every client sending its next report
+		// as soon as the last is answered.
+		"tickets_per_s": path.TicketsPS >= targetTicketsPerS,
+		// Latency at the target's rate: 200 reports a second offered over
+		// the 64 clients, each timed from when it was due. The closed
+		// loop's p99 is no measure of it: 64 clients always waiting make
+		// the mean wait 64 ÷ throughput (Little's law), whatever the rate.
+		"p99_at_target_rate": paced != nil && o.rate >= targetTicketsPerS && paced.TicketsPS >= 0.98*float64(o.rate) &&
+			paced.P99ms <= targetP99ms,
 		"no_errors":       path.Errors == 0 && (paced == nil || paced.Errors == 0),
 		"count_matches":   check.ok(),
 		"reference_clean": ref.Errors == 0 && rows == warmRows+ref.Inserts,
@@ -325,8 +332,8 @@ func run(o options) (bool, error) {
 		"reference_what":    "single-row INSERT (bigserial id, text, jsonb; one index), autocommit, as many connections",
 		"ratio":             ratio,
 		"cpu_us_per_insert": refCPU,
-		"target": fmt.Sprintf("tickets_per_s >= %d, p99 <= %d ms, no errors, every ticket in the database once at its office",
-			targetTicketsPerS, targetP99ms),
+		"target": fmt.Sprintf("closed loop >= %d tickets/s; at %d tickets/s offered by the same clients p99 <= %d ms; no errors; "+
+			"every ticket in the database once at its office", targetTicketsPerS, targetTicketsPerS, targetP99ms),
 		"checks":       checks,
 		"meets_target": meets,
 	}
