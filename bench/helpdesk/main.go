@@ -14,7 +14,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -664,40 +663,11 @@ func postmasterPID(ctx context.Context, owner *store.DB) (int, error) {
 	if err := owner.NewRaw("SELECT pg_backend_pid()").Scan(ctx, &backend); err != nil {
 		return 0, err
 	}
-	f, err := statFields(backend)
+	f, err := fixture.StatFields(backend)
 	if err != nil {
 		return 0, fmt.Errorf("the PostgreSQL backend's process: %w", err)
 	}
 	return strconv.Atoi(f[1])
-}
-
-// statFields are the fields of /proc/<pid>/stat after the command name:
-// [0] is the state, [1] the parent, [11]/[12] user/system ticks, [13]/[14]
-// those of the children waited for.
-func statFields(pid int) ([]string, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return nil, err
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return nil, errors.New("unreadable /proc stat")
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 15 {
-		return nil, errors.New("short /proc stat")
-	}
-	return f, nil
-}
-
-func ticks(f []string, fields ...int) int64 {
-	var n int64
-	for _, i := range fields {
-		v, _ := strconv.ParseInt(f[i], 10, 64)
-		n += v
-	}
-	return n
 }
 
 // cpuTimes are clock ticks spent so far.
@@ -717,15 +687,9 @@ type cpuSplit struct {
 // PostgreSQL server (its main process, its live children and those it has
 // reaped) and of the whole machine (busy time, all cores) from /proc.
 func readCPU(plugin, postmaster int) cpuTimes {
-	var t cpuTimes
-	if f, err := statFields(os.Getpid()); err == nil {
-		t.host = ticks(f, 11, 12)
-	}
-	if f, err := statFields(plugin); err == nil {
-		t.plugin = ticks(f, 11, 12)
-	}
-	if f, err := statFields(postmaster); err == nil {
-		t.postgres = ticks(f, 11, 12, 13, 14)
+	t := cpuTimes{host: fixture.ProcessTicks(os.Getpid()), plugin: fixture.ProcessTicks(plugin), machine: fixture.MachineTicks()}
+	if f, err := fixture.StatFields(postmaster); err == nil {
+		t.postgres = fixture.Ticks(f, 11, 12, 13, 14)
 	}
 	parent := strconv.Itoa(postmaster)
 	procs, _ := os.ReadDir("/proc")
@@ -734,18 +698,9 @@ func readCPU(plugin, postmaster int) cpuTimes {
 		if err != nil {
 			continue
 		}
-		if f, err := statFields(pid); err == nil && f[1] == parent {
-			t.postgres += ticks(f, 11, 12)
+		if f, err := fixture.StatFields(pid); err == nil && f[1] == parent {
+			t.postgres += fixture.Ticks(f, 11, 12)
 		}
-	}
-	b, _ := os.ReadFile("/proc/stat")
-	line, _, _ := strings.Cut(string(b), "\n")
-	for i, f := range strings.Fields(line)[1:] {
-		if i == 3 || i == 4 { // idle, iowait
-			continue
-		}
-		n, _ := strconv.ParseInt(f, 10, 64)
-		t.machine += n
 	}
 	return t
 }

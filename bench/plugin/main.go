@@ -309,31 +309,7 @@ type cpuSplit struct {
 // readCPU reads the CPU time of this process, of the plugin and of the
 // whole machine (busy time, all cores) from /proc.
 func readCPU(pid int) cpuTimes {
-	proc := func(path string) int64 {
-		b, _ := os.ReadFile(path)
-		s := string(b)
-		if i := strings.LastIndexByte(s, ')'); i >= 0 {
-			f := strings.Fields(s[i+1:])
-			if len(f) > 12 {
-				u, _ := strconv.ParseInt(f[11], 10, 64)
-				k, _ := strconv.ParseInt(f[12], 10, 64)
-				return u + k
-			}
-		}
-		return 0
-	}
-	var t cpuTimes
-	t.host, t.plugin = proc("/proc/self/stat"), proc(fmt.Sprintf("/proc/%d/stat", pid))
-	b, _ := os.ReadFile("/proc/stat")
-	line, _, _ := strings.Cut(string(b), "\n")
-	for i, f := range strings.Fields(line)[1:] {
-		if i == 3 || i == 4 { // idle, iowait
-			continue
-		}
-		n, _ := strconv.ParseInt(f, 10, 64)
-		t.machine += n
-	}
-	return t
+	return cpuTimes{host: fixture.ProcessTicks(os.Getpid()), plugin: fixture.ProcessTicks(pid), machine: fixture.MachineTicks()}
 }
 
 // since splits the CPU time spent since t0 per call, in microseconds
