@@ -116,6 +116,7 @@ func samplePages() map[string]*Page {
 	}
 	backofficeSamples(pages, tp, staff, citizen)
 	paymentSamples(pages, tp, staff, citizen)
+	liveSamples(pages, tp, staff, citizen)
 	for label, p := range appointmentSamples() {
 		pages["appointments-"+label] = p
 	}

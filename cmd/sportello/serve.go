@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,6 +24,7 @@ import (
 	"github.com/sportello/sportello/core/docsign"
 	"github.com/sportello/sportello/core/dossier"
 	"github.com/sportello/sportello/core/hostapi"
+	"github.com/sportello/sportello/core/live"
 	"github.com/sportello/sportello/core/pluginhost"
 	"github.com/sportello/sportello/core/server"
 	"github.com/sportello/sportello/core/tenancy"
@@ -91,8 +95,13 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	plugins, err := pluginhost.Launch(ctx, db, pluginhost.Options{Dir: pluginDir(), Log: log,
-		HostAPI: []hostapi.Option{hostapi.WithDocuments(docFiles, docsign.New(db, nil))}})
+	liveCfg, err := liveConfig(log)
+	if err != nil {
+		return err
+	}
+	lv := server.NewLive(liveCfg)
+	plugins, err := pluginhost.Launch(ctx, db, lv.Options(pluginhost.Options{Dir: pluginDir(), Log: log,
+		HostAPI: []hostapi.Option{hostapi.WithDocuments(docFiles, docsign.New(db, nil))}}))
 	if err != nil {
 		return err
 	}
@@ -114,6 +123,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		FilesDir:        dossier.FilesDir(e.dataDir),
 		MapTiles:        strings.TrimSpace(os.Getenv("SPORTELLO_MAP_TILES")),
 		MapAttribution:  strings.TrimSpace(os.Getenv("SPORTELLO_MAP_ATTRIBUTION")),
+		Live:            lv,
 	}, log, plugins)
 	if err != nil {
 		return err
@@ -263,4 +273,25 @@ func registerAll(ctx context.Context, cat *catalog.Catalog, dir string, log *slo
 		}
 	}
 	return nil
+}
+
+// liveConfig is the live desks' setup of this instance: a fresh name on
+// the bus, and the ICE servers of SPORTELLO_ICE, a JSON object such as
+//
+//	{"servers":[{"urls":["turn:turn.example.org:3478"],"username":"u","credential":"p"}],
+//	 "public_ips":["203.0.113.7"],"port_min":40000,"port_max":40100}
+//
+// Without it the relay offers its host addresses, loopback included, which
+// is what a machine running the demo needs.
+func liveConfig(log *slog.Logger) (live.Config, error) {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	cfg := live.Config{Instance: hex.EncodeToString(b[:]), Log: log, ICE: live.ICE{Loopback: true}}
+	if raw := strings.TrimSpace(os.Getenv("SPORTELLO_ICE")); raw != "" {
+		cfg.ICE = live.ICE{}
+		if err := json.Unmarshal([]byte(raw), &cfg.ICE); err != nil {
+			return cfg, fmt.Errorf("SPORTELLO_ICE: %w", err)
+		}
+	}
+	return cfg, nil
 }

@@ -113,6 +113,7 @@ type Server struct {
 	dossiers *dossier.Store
 	docs     *documents // nil: IssueDocument is unavailable
 	bookings *booking.Engine
+	queue    Queuer // nil: Enqueue is unavailable
 	log      *slog.Logger
 	timeout  time.Duration
 

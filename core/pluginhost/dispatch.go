@@ -11,6 +11,7 @@ import (
 
 	"github.com/sportello/sportello/core/hostapi"
 	"github.com/sportello/sportello/core/store"
+	"github.com/sportello/sportello/plugins/sdk"
 	"github.com/sportello/sportello/plugins/sdk/pb"
 )
 
@@ -178,4 +179,27 @@ func (s *Supervisor) callError(ctx, cctx context.Context, inst *instance, plugin
 		return fmt.Errorf("plugin %s, action %s: %w: %s", pluginID, action, ErrUnavailable, st.Message())
 	}
 	return &PluginError{Plugin: pluginID, Action: action, Code: st.Code(), Message: st.Message()}
+}
+
+// Relay hands one signaling step of a live call to plugin pluginID, which
+// relays the call's media, and returns its answer (for "open", the SDP
+// offer of its peer). Like Dispatch it fails at once when the plugin is
+// not running.
+func (s *Supervisor) Relay(ctx context.Context, pluginID string, step sdk.RelayStep) (string, error) {
+	u := s.unit(pluginID)
+	if u == nil {
+		return "", fmt.Errorf("plugin %s: %w", pluginID, ErrNotFound)
+	}
+	inst, err := u.ready()
+	if err != nil {
+		return "", err
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+	defer cancel()
+	defer context.AfterFunc(inst.ctx, cancel)()
+	res, err := inst.conn.Plugin.Relay(cctx, &pb.RelayRequest{Call: step.Call, Side: step.Side, Kind: step.Kind, Body: step.Body})
+	if err != nil {
+		return "", s.callError(ctx, cctx, inst, pluginID, "relay "+step.Kind, err)
+	}
+	return res.GetBody(), nil
 }

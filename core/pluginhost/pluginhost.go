@@ -71,6 +71,10 @@ type Options struct {
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
 	StableAfter time.Duration
+	// OnExit, when set, is called (in a goroutine of its own) each time a
+	// running process of a plugin goes, crashed or restarted: whatever it
+	// held in memory, such as the media of live calls, is gone.
+	OnExit func(pluginID string)
 	// HostAPI configures the Host API that Launch serves to the plugins
 	// (hostapi.WithDocuments: where issued documents go, who signs them).
 	HostAPI []hostapi.Option

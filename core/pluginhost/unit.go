@@ -138,6 +138,9 @@ func (u *unit) loop(life context.Context) {
 			var restart bool
 			crash, restart = u.watch(life, inst, func() { backoff = u.sup.opts.BackoffBase })
 			u.serving.Store(nil)
+			if f := u.sup.opts.OnExit; f != nil && life.Err() == nil {
+				go f(u.id)
+			}
 			switch {
 			case life.Err() != nil:
 				inst.stop(errors.New("the host is stopping"), true)

@@ -15,6 +15,7 @@ import (
 	"github.com/sportello/sportello/core/catalog"
 	"github.com/sportello/sportello/core/dossier"
 	"github.com/sportello/sportello/core/i18n"
+	"github.com/sportello/sportello/core/live"
 	"github.com/sportello/sportello/core/payments"
 	"github.com/sportello/sportello/core/pluginhost"
 	"github.com/sportello/sportello/core/store"
@@ -79,6 +80,14 @@ func Assemble(ctx context.Context, db *store.DB, cfg Config, log *slog.Logger, p
 	if err != nil {
 		return nil, err
 	}
+	lv := cfg.Live
+	if lv == nil {
+		lv = NewLive(live.Config{Log: log})
+	}
+	if lv.cfg.Log == nil {
+		lv.cfg.Log = log
+	}
+	lv.hub.Store(live.New(db, relayer(plugins), liveDirectory{cat: catalog.New(db)}, lv.cfg))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sportello_tenants", Help: "Tenants served."},
@@ -95,6 +104,7 @@ func Assemble(ctx context.Context, db *store.DB, cfg Config, log *slog.Logger, p
 		Payments:     pay,
 		Appointments: appts,
 		Plugins:      plugins,
+		Live:         lv,
 		Auth:         authn.New(db, time.Now, authn.Options{}),
 		Citizens:     authn.NewCitizenLogin(db, time.Now, authn.CitizenLoginOptions{}),
 		Log:          log,

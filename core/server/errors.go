@@ -15,6 +15,7 @@ import (
 	"github.com/sportello/sportello/core/catalog"
 	"github.com/sportello/sportello/core/docsign"
 	"github.com/sportello/sportello/core/dossier"
+	"github.com/sportello/sportello/core/live"
 	"github.com/sportello/sportello/core/open311"
 	"github.com/sportello/sportello/core/pluginhost"
 	"github.com/sportello/sportello/core/store"
@@ -84,8 +85,13 @@ func errorStatus(err error) (int, string) {
 		return fiber.StatusUnprocessableEntity, "error.invalid_input"
 	case errors.Is(err, pluginhost.ErrForbidden):
 		return fiber.StatusForbidden, "error.forbidden"
-	case errors.Is(err, pluginhost.ErrConflict):
+	case errors.Is(err, pluginhost.ErrConflict), errors.Is(err, live.ErrTaken), errors.Is(err, live.ErrAlreadyQueued),
+		errors.Is(err, live.ErrQueueEmpty), errors.Is(err, live.ErrOperatorBusy):
 		return fiber.StatusConflict, "error.conflict"
+	case errors.Is(err, live.ErrNoEntry):
+		return fiber.StatusNotFound, "error.not_found"
+	case errors.Is(err, live.ErrInvalid):
+		return fiber.StatusUnprocessableEntity, "error.invalid_input"
 	case errors.Is(err, dossier.ErrStale):
 		return fiber.StatusConflict, "dossier.error.stale"
 	case errors.Is(err, dossier.ErrNotFound):

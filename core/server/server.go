@@ -52,6 +52,10 @@ type Config struct {
 	// MapAttribution the credit its licence asks for (plain text). Without
 	// tiles the maps are a plain background that still takes a point.
 	MapTiles, MapAttribution string
+	// Live is the wiring of the live desks shared with the plugin
+	// supervisor (NewLive); nil: Assemble makes one, and no plugin can
+	// queue anybody.
+	Live *Live
 }
 
 // Deps are the server's collaborators, built by the caller.
@@ -70,7 +74,9 @@ type Deps struct {
 	// Appointments are the offices' appointments; nil hides their pages.
 	Appointments *appointment.Service
 	// Plugins runs the catalogue services; nil answers their actions 503.
-	Plugins  *pluginhost.Supervisor
+	Plugins *pluginhost.Supervisor
+	// Live runs the live desks (queue and calls).
+	Live     *Live
 	Auth     *authn.Authenticator
 	Citizens *authn.CitizenLogin
 	Log      *slog.Logger
@@ -173,11 +179,21 @@ func (s *Server) tenantRoutes(r fiber.Router) {
 	s.myRequestsRoutes(r)
 	s.paymentRoutes(r)
 	s.appointmentRoutes(r)
+	s.liveRoutes(r)
 }
 
 // Serve serves on ln until ctx ends, then stops accepting connections and
 // lets the requests in flight finish (up to grace).
 func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
+	if h := s.Live.Hub(); h != nil {
+		// Serving only once the hub hears the other instances: a call
+		// taken there must reach a citizen here.
+		select {
+		case <-h.Run(ctx):
+		case <-ctx.Done():
+			return ln.Close()
+		}
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.app.Listener(ln) }()
 	select {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -253,6 +254,11 @@ func (s *Server) serviceAction(c *fiber.Ctx) error {
 	// A download (a list, a register) is the answer itself, not a page.
 	if f := res.GetFile(); f != nil {
 		return sendFile(c, f)
+	}
+	// A page of the portal's that carries on (the queue's): a path below
+	// the town, never another site.
+	if next := res.GetNext(); strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
+		return c.Redirect(rs.base+next, fiber.StatusSeeOther)
 	}
 	return s.renderServiceResult(c, fiber.StatusOK, rec, "", nil, nil,
 		&web.ServiceResult{Message: res.GetMessage(), DossierNumber: res.GetDossierNumber()}, "")

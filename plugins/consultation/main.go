@@ -1,14 +1,16 @@
-// Command consultation puts citizens in the queue of the town's online
-// front desk (video, voice or chat); the conversation is the host's.
+// Command consultation is the town's online front desk: citizens join a
+// desk's queue (video, voice or chat), and the plugin relays the calls'
+// audio and video between them and the operators.
 package main
 
 import (
 	_ "embed"
 
+	"github.com/sportello/sportello/plugins/consultation/relay"
 	"github.com/sportello/sportello/plugins/sdk"
 )
 
 //go:embed manifest.yaml
 var manifest []byte
 
-func main() { sdk.Serve(manifest, &service{}) }
+func main() { sdk.Serve(manifest, &service{relay: relay.New(nil)}) }

@@ -2,23 +2,27 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/sportello/sportello/plugins/consultation/relay"
 	"github.com/sportello/sportello/plugins/sdk"
 )
 
 type service struct {
-	now func() time.Time // nil: the real clock; tests set it
+	now   func() time.Time // nil: the real clock; tests set it
+	relay *relay.Hub       // the calls' media
 }
 
 var _ sdk.Service = (*service)(nil)
 
 type join struct {
-	Mode  string `json:"mode"`
-	Topic string `json:"topic"`
+	Mode        string `json:"mode"`
+	Topic       string `json:"topic"`
+	Appointment string `json:"appointment"`
 }
 
 type config struct {
@@ -26,9 +30,22 @@ type config struct {
 	Days   []string `json:"days"`
 	Opens  string   `json:"opens"`
 	Closes string   `json:"closes"`
+	// Desks are lines "code: name | operators"; the host runs their
+	// queues, citizens join the first.
+	Desks string `json:"desks"`
 }
 
-// queued is the status of a dossier waiting for an operator; the host's
+// firstDesk is the code of the first desk line, "urp" with none.
+func firstDesk(desks string) string {
+	for _, line := range strings.Split(desks, "\n") {
+		if id, _, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(id) != "" {
+			return strings.TrimSpace(id)
+		}
+	}
+	return "urp"
+}
+
+// queued is the status of the dossier of a wait at a desk; the host's
 // queue takes it from there.
 const queued = "queued"
 
@@ -61,10 +78,20 @@ var msg = sdk.Messages{
 		"de": "Melden Sie sich mit SPID oder CIE an, um sich anzustellen.",
 		"en": "Log in with SPID or CIE to join the queue.",
 	},
-	"already": {
-		"it": "Sei già in coda (pratica n. %s): resta su questa pagina, ti chiamiamo appena un operatore è libero.",
-		"de": "Sie warten bereits (Vorgang Nr. %s): Bleiben Sie auf dieser Seite, wir melden uns, sobald jemand frei ist.",
-		"en": "You are already in the queue (case no. %s): stay on this page, we will call you as soon as someone is free.",
+	"already_live": {
+		"it": "Sei già in coda o in conversazione con lo sportello online (pratica n. %s): trovi il collegamento in \"Le mie richieste\".",
+		"de": "Sie warten bereits oder sind im Gespräch mit dem Online-Schalter (Vorgang Nr. %s): Den Link finden Sie unter \"Meine Anfragen\".",
+		"en": "You are already waiting or talking at the online front desk (case no. %s): you find the link in \"My requests\".",
+	},
+	"no_appointment": {
+		"it": "Non troviamo un tuo appuntamento con questo codice.",
+		"de": "Wir finden keinen Termin von Ihnen mit diesem Code.",
+		"en": "We cannot find an appointment of yours with this code.",
+	},
+	"not_now": {
+		"it": "L'appuntamento non è adesso: puoi entrare da 15 minuti prima a 30 minuti dopo l'ora prenotata.",
+		"de": "Der Termin ist nicht jetzt: Sie können von 15 Minuten vorher bis 30 Minuten nach der gebuchten Zeit eintreten.",
+		"en": "The appointment is not now: you can join from 15 minutes before to 30 minutes after the booked time.",
 	},
 	"title": {
 		"it": "Sportello online (%s): %s",
@@ -106,20 +133,24 @@ func (s *service) Handle(ctx context.Context, req *sdk.Request) (*sdk.Response, 
 	// "HH:MM" strings compare in clock order; the schema's format has made
 	// sure of the shape, seconds or not.
 	hhmm := t.Format("15:04")
-	if !slices.Contains(cfg.Days, weekdays[t.Weekday()]) || hhmm < cfg.Opens[:5] || hhmm >= cfg.Closes[:5] {
+	// Closing at "00:00" is closing at midnight.
+	if !slices.Contains(cfg.Days, weekdays[t.Weekday()]) || hhmm < cfg.Opens[:5] || (hhmm >= cfg.Closes[:5] && cfg.Closes[:5] != "00:00") {
 		return sdk.Refused(msg.Get(lang, "closed", list(lang, "day.", ordered(cfg.Days)), cfg.Opens[:5], cfg.Closes[:5])), nil
 	}
+	desk := firstDesk(cfg.Desks)
 
-	// A citizen waits in one queue at a time. A dossier still queued from
-	// an earlier day is one nobody closed, not a wait in progress.
+	// A citizen waits in one queue at a time: the host refuses a second
+	// wait, but by then the dossier would be open, so look first.
 	mine, err := req.Host.ListDossiers(ctx, sdk.DossierQuery{Status: queued, Limit: 10})
 	if err != nil {
 		return nil, fmt.Errorf("list queued dossiers: %w", err)
 	}
+	// One still queued from an earlier day is a wait nobody closed (the
+	// host's queue ended it), not one in progress.
 	today := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, sdk.Zone).Unix()
 	for _, d := range mine {
 		if d.GetCreatedUnix() >= today {
-			return sdk.Refused(msg.Get(lang, "already", d.GetNumber())), nil
+			return sdk.Refused(msg.Get(lang, "already_live", d.GetNumber())), nil
 		}
 	}
 
@@ -133,11 +164,26 @@ func (s *service) Handle(ctx context.Context, req *sdk.Request) (*sdk.Response, 
 	if err != nil {
 		return nil, fmt.Errorf("create dossier: %w", err)
 	}
-	if err := req.Host.Audit(ctx, "consultation.join", "dossier:"+d.GetNumber(), map[string]any{"mode": j.Mode}); err != nil {
+	entry, err := req.Host.Enqueue(ctx, sdk.Enqueue{DossierID: d.GetId(), Desk: desk, Mode: j.Mode, Topic: topic,
+		AppointmentCode: strings.ToUpper(j.Appointment)})
+	switch {
+	case errors.Is(err, sdk.ErrConflict):
+		// The host's queue holds a wait of theirs that this service no
+		// longer shows as queued; the host has closed the new dossier.
+		return sdk.Refused(msg.Get(lang, "already_live", d.GetNumber())), nil
+	case errors.Is(err, sdk.ErrNotFound) && j.Appointment != "":
+		return sdk.Invalid("/appointment", msg.Get(lang, "no_appointment")), nil
+	case errors.Is(err, sdk.ErrPrecondition) && j.Appointment != "":
+		return sdk.Invalid("/appointment", msg.Get(lang, "not_now")), nil
+	case err != nil:
+		return nil, fmt.Errorf("enqueue dossier %s: %w", d.GetNumber(), err)
+	}
+	if err := req.Host.Audit(ctx, "consultation.join", "dossier:"+d.GetNumber(), map[string]any{"mode": j.Mode, "desk": desk}); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
 	return &sdk.Response{Outcome: sdk.OutcomeOK, Message: msg.Get(lang, "done", d.GetNumber()),
-		DossierID: d.GetId(), DossierNumber: d.GetNumber(), Data: map[string]any{"mode": j.Mode}}, nil
+		DossierID: d.GetId(), DossierNumber: d.GetNumber(), Next: entry.GetUrl(),
+		Data: map[string]any{"mode": j.Mode, "entry": entry.GetId(), "position": entry.GetPosition(), "url": entry.GetUrl()}}, nil
 }
 
 // ordered puts days in the week's order, Monday first, however the

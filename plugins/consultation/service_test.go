@@ -112,9 +112,23 @@ func TestOneWaitAtATime(t *testing.T) {
 	if res := join(2); res.Outcome != sdk.OutcomeOK {
 		t.Fatalf("another citizen: %+v", res)
 	}
-	clock = at("2026-03-04 10:00")() // Wednesday; Monday's dossier was never closed
-	if res := join(1); res.Outcome != sdk.OutcomeOK {
-		t.Fatalf("two days later: %+v", res)
+	// Wednesday: Monday's dossier still reads queued, but the host's queue
+	// is the authority. Its refusal leaves no second dossier queued.
+	clock = at("2026-03-04 10:00")()
+	if res := join(1); res.Outcome != sdk.OutcomeRefused {
+		t.Fatalf("two days later, the first wait still in the host's queue: %+v", res)
+	}
+	queued := 0
+	for _, d := range h.Tenant(1).Dossiers {
+		if d.GetCitizenId() == 1 && d.GetStatus() == "queued" {
+			queued++
+		}
+	}
+	if queued != 1 {
+		t.Fatalf("citizen 1 has %d queued dossiers, want 1", queued)
+	}
+	if q := h.Tenant(1).Queue; len(q) != 2 || q[0].Desk != "urp" || q[0].Mode != "video" {
+		t.Fatalf("queue: %+v", q)
 	}
 }
 

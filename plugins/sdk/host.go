@@ -98,6 +98,11 @@ type Host interface {
 	// CancelBooking frees a booking: a citizen their own until its
 	// cancellation deadline (a Refusal naming it after), staff any.
 	CancelBooking(ctx context.Context, code, reason string) (*pb.Booking, error)
+
+	// Enqueue puts the request's citizen in a live desk's waiting queue
+	// (ErrConflict when they already wait somewhere in the town); the
+	// entry's URL is the page where they wait and then talk.
+	Enqueue(ctx context.Context, e Enqueue) (*pb.QueueEntry, error)
 }
 
 // NewDossier opens a dossier for the request's citizen.

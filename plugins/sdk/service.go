@@ -113,6 +113,9 @@ type Response struct {
 	DossierNumber string
 	// File, when set, is sent to the person as a download.
 	File *Download
+	// Next, when set, is the page of the town's portal the person is sent
+	// to: a path below the town, such as the URL Enqueue returns.
+	Next string
 }
 
 // OK is a successful response with a message for the person.
@@ -208,7 +211,8 @@ func (s *server) Handle(ctx context.Context, in *pb.HandleRequest) (_ *pb.Handle
 	if res == nil {
 		return nil, status.Errorf(codes.Internal, "%s: no response", in.GetAction())
 	}
-	out := &pb.HandleResponse{Outcome: res.Outcome, Message: res.Message, DossierId: res.DossierID, DossierNumber: res.DossierNumber}
+	out := &pb.HandleResponse{Outcome: res.Outcome, Message: res.Message, DossierId: res.DossierID, DossierNumber: res.DossierNumber,
+		Next: res.Next}
 	switch out.Outcome {
 	case "":
 		out.Outcome = OutcomeOK
@@ -263,6 +267,9 @@ var (
 	ErrPermissionDenied = &HostError{Code: codes.PermissionDenied}
 	ErrConflict         = &HostError{Code: codes.AlreadyExists}
 	ErrInvalid          = &HostError{Code: codes.InvalidArgument}
+	// ErrPrecondition: the object is not in a state that allows the call
+	// (an appointment that is not now, say).
+	ErrPrecondition = &HostError{Code: codes.FailedPrecondition}
 )
 
 // Is matches HostErrors by code.

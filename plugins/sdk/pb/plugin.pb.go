@@ -1031,6 +1031,9 @@ type HandleResponse struct {
 	DossierId     int64         `protobuf:"varint,5,opt,name=dossier_id,json=dossierId,proto3" json:"dossier_id,omitempty"`
 	DossierNumber string        `protobuf:"bytes,6,opt,name=dossier_number,json=dossierNumber,proto3" json:"dossier_number,omitempty"`
 	File          *File         `protobuf:"bytes,7,opt,name=file,proto3" json:"file,omitempty"`
+	// next is a page of the town's portal the person goes to next, as a
+	// path below the town ("/live/12", as Enqueue returned it).
+	Next          string `protobuf:"bytes,8,opt,name=next,proto3" json:"next,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1112,6 +1115,13 @@ func (x *HandleResponse) GetFile() *File {
 		return x.File
 	}
 	return nil
+}
+
+func (x *HandleResponse) GetNext() string {
+	if x != nil {
+		return x.Next
+	}
+	return ""
 }
 
 type HealthRequest struct {
@@ -4099,6 +4109,269 @@ func (x *BookingRefusal) GetReason() string {
 	return ""
 }
 
+// RelayRequest is one signaling step of one side of one call.
+type RelayRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Call  string                 `protobuf:"bytes,1,opt,name=call,proto3" json:"call,omitempty"` // the call's id, unique in the deployment
+	Side  string                 `protobuf:"bytes,2,opt,name=side,proto3" json:"side,omitempty"` // "citizen" or "operator"
+	// "open": start this side's peer, answer its SDP offer (body: the ICE
+	// setup, JSON); "answer": the browser's SDP answer; "candidate": a
+	// trickled ICE candidate (JSON RTCIceCandidateInit); "close": end the
+	// call, both sides; "stats": packets relayed so far.
+	Kind          string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	Body          string `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RelayRequest) Reset() {
+	*x = RelayRequest{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RelayRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RelayRequest) ProtoMessage() {}
+
+func (x *RelayRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RelayRequest.ProtoReflect.Descriptor instead.
+func (*RelayRequest) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *RelayRequest) GetCall() string {
+	if x != nil {
+		return x.Call
+	}
+	return ""
+}
+
+func (x *RelayRequest) GetSide() string {
+	if x != nil {
+		return x.Side
+	}
+	return ""
+}
+
+func (x *RelayRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *RelayRequest) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+type RelayResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Body          string                 `protobuf:"bytes,1,opt,name=body,proto3" json:"body,omitempty"` // open: the SDP offer; stats: JSON
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RelayResponse) Reset() {
+	*x = RelayResponse{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RelayResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RelayResponse) ProtoMessage() {}
+
+func (x *RelayResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RelayResponse.ProtoReflect.Descriptor instead.
+func (*RelayResponse) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *RelayResponse) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+type EnqueueRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	DossierId int64                  `protobuf:"varint,1,opt,name=dossier_id,json=dossierId,proto3" json:"dossier_id,omitempty"` // the citizen's dossier the call is about
+	Desk      string                 `protobuf:"bytes,2,opt,name=desk,proto3" json:"desk,omitempty"`                             // the desk's id in the service's configuration
+	Mode      string                 `protobuf:"bytes,3,opt,name=mode,proto3" json:"mode,omitempty"`                             // "video", "voice" or "chat"
+	Topic     string                 `protobuf:"bytes,4,opt,name=topic,proto3" json:"topic,omitempty"`
+	// A booked appointment's code: the citizen then queues at its time
+	// rather than now (the engine checks it is theirs and due).
+	AppointmentCode string `protobuf:"bytes,5,opt,name=appointment_code,json=appointmentCode,proto3" json:"appointment_code,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *EnqueueRequest) Reset() {
+	*x = EnqueueRequest{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnqueueRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnqueueRequest) ProtoMessage() {}
+
+func (x *EnqueueRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnqueueRequest.ProtoReflect.Descriptor instead.
+func (*EnqueueRequest) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *EnqueueRequest) GetDossierId() int64 {
+	if x != nil {
+		return x.DossierId
+	}
+	return 0
+}
+
+func (x *EnqueueRequest) GetDesk() string {
+	if x != nil {
+		return x.Desk
+	}
+	return ""
+}
+
+func (x *EnqueueRequest) GetMode() string {
+	if x != nil {
+		return x.Mode
+	}
+	return ""
+}
+
+func (x *EnqueueRequest) GetTopic() string {
+	if x != nil {
+		return x.Topic
+	}
+	return ""
+}
+
+func (x *EnqueueRequest) GetAppointmentCode() string {
+	if x != nil {
+		return x.AppointmentCode
+	}
+	return ""
+}
+
+type QueueEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Position      int32                  `protobuf:"varint,2,opt,name=position,proto3" json:"position,omitempty"` // 1: next
+	Url           string                 `protobuf:"bytes,3,opt,name=url,proto3" json:"url,omitempty"`            // the page where the citizen waits and talks
+	QueuedUnix    int64                  `protobuf:"varint,4,opt,name=queued_unix,json=queuedUnix,proto3" json:"queued_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueueEntry) Reset() {
+	*x = QueueEntry{}
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueEntry) ProtoMessage() {}
+
+func (x *QueueEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_sportello_plugin_v1_plugin_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueEntry.ProtoReflect.Descriptor instead.
+func (*QueueEntry) Descriptor() ([]byte, []int) {
+	return file_sportello_plugin_v1_plugin_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *QueueEntry) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *QueueEntry) GetPosition() int32 {
+	if x != nil {
+		return x.Position
+	}
+	return 0
+}
+
+func (x *QueueEntry) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *QueueEntry) GetQueuedUnix() int64 {
+	if x != nil {
+		return x.QueuedUnix
+	}
+	return 0
+}
+
 var File_sportello_plugin_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
@@ -4209,7 +4482,7 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"FieldError\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"\x8f\x02\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\xa3\x02\n" +
 	"\x0eHandleResponse\x12\x18\n" +
 	"\aoutcome\x18\x01 \x01(\tR\aoutcome\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x127\n" +
@@ -4218,7 +4491,8 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"dossier_id\x18\x05 \x01(\x03R\tdossierId\x12%\n" +
 	"\x0edossier_number\x18\x06 \x01(\tR\rdossierNumber\x12-\n" +
-	"\x04file\x18\a \x01(\v2\x19.sportello.plugin.v1.FileR\x04file\"\x0f\n" +
+	"\x04file\x18\a \x01(\v2\x19.sportello.plugin.v1.FileR\x04file\x12\x12\n" +
+	"\x04next\x18\b \x01(\tR\x04next\"\x0f\n" +
 	"\rHealthRequest\"(\n" +
 	"\x0eHealthResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\"\xa6\x03\n" +
@@ -4462,11 +4736,33 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"start_unix\x18\x02 \x01(\x03R\tstartUnix\x12\x1d\n" +
 	"\n" +
 	"limit_unix\x18\x03 \x01(\x03R\tlimitUnix\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason2\xf7\x01\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"^\n" +
+	"\fRelayRequest\x12\x12\n" +
+	"\x04call\x18\x01 \x01(\tR\x04call\x12\x12\n" +
+	"\x04side\x18\x02 \x01(\tR\x04side\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04body\x18\x04 \x01(\tR\x04body\"#\n" +
+	"\rRelayResponse\x12\x12\n" +
+	"\x04body\x18\x01 \x01(\tR\x04body\"\x98\x01\n" +
+	"\x0eEnqueueRequest\x12\x1d\n" +
+	"\n" +
+	"dossier_id\x18\x01 \x01(\x03R\tdossierId\x12\x12\n" +
+	"\x04desk\x18\x02 \x01(\tR\x04desk\x12\x12\n" +
+	"\x04mode\x18\x03 \x01(\tR\x04mode\x12\x14\n" +
+	"\x05topic\x18\x04 \x01(\tR\x05topic\x12)\n" +
+	"\x10appointment_code\x18\x05 \x01(\tR\x0fappointmentCode\"k\n" +
+	"\n" +
+	"QueueEntry\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x1a\n" +
+	"\bposition\x18\x02 \x01(\x05R\bposition\x12\x10\n" +
+	"\x03url\x18\x03 \x01(\tR\x03url\x12\x1f\n" +
+	"\vqueued_unix\x18\x04 \x01(\x03R\n" +
+	"queuedUnix2\xc7\x02\n" +
 	"\x06Plugin\x12G\n" +
 	"\x04Init\x12 .sportello.plugin.v1.InitRequest\x1a\x1d.sportello.plugin.v1.Manifest\x12Q\n" +
 	"\x06Handle\x12\".sportello.plugin.v1.HandleRequest\x1a#.sportello.plugin.v1.HandleResponse\x12Q\n" +
-	"\x06Health\x12\".sportello.plugin.v1.HealthRequest\x1a#.sportello.plugin.v1.HealthResponse2\xd0\x12\n" +
+	"\x06Health\x12\".sportello.plugin.v1.HealthRequest\x1a#.sportello.plugin.v1.HealthResponse\x12N\n" +
+	"\x05Relay\x12!.sportello.plugin.v1.RelayRequest\x1a\".sportello.plugin.v1.RelayResponse2\xa1\x13\n" +
 	"\aHostAPI\x12X\n" +
 	"\rCreateDossier\x12).sportello.plugin.v1.CreateDossierRequest\x1a\x1c.sportello.plugin.v1.Dossier\x12R\n" +
 	"\n" +
@@ -4498,7 +4794,8 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"GetBooking\x12&.sportello.plugin.v1.GetBookingRequest\x1a\x1c.sportello.plugin.v1.Booking\x12Y\n" +
 	"\x0eApproveBooking\x12).sportello.plugin.v1.DecideBookingRequest\x1a\x1c.sportello.plugin.v1.Booking\x12Y\n" +
 	"\x0eDeclineBooking\x12).sportello.plugin.v1.DecideBookingRequest\x1a\x1c.sportello.plugin.v1.Booking\x12X\n" +
-	"\rCancelBooking\x12).sportello.plugin.v1.CancelBookingRequest\x1a\x1c.sportello.plugin.v1.BookingB/Z-github.com/sportello/sportello/plugins/sdk/pbb\x06proto3"
+	"\rCancelBooking\x12).sportello.plugin.v1.CancelBookingRequest\x1a\x1c.sportello.plugin.v1.Booking\x12O\n" +
+	"\aEnqueue\x12#.sportello.plugin.v1.EnqueueRequest\x1a\x1f.sportello.plugin.v1.QueueEntryB/Z-github.com/sportello/sportello/plugins/sdk/pbb\x06proto3"
 
 var (
 	file_sportello_plugin_v1_plugin_proto_rawDescOnce sync.Once
@@ -4512,7 +4809,7 @@ func file_sportello_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_sportello_plugin_v1_plugin_proto_rawDescData
 }
 
-var file_sportello_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
+var file_sportello_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
 var file_sportello_plugin_v1_plugin_proto_goTypes = []any{
 	(*InitRequest)(nil),               // 0: sportello.plugin.v1.InitRequest
 	(*ServiceTexts)(nil),              // 1: sportello.plugin.v1.ServiceTexts
@@ -4573,17 +4870,21 @@ var file_sportello_plugin_v1_plugin_proto_goTypes = []any{
 	(*DecideBookingRequest)(nil),      // 56: sportello.plugin.v1.DecideBookingRequest
 	(*CancelBookingRequest)(nil),      // 57: sportello.plugin.v1.CancelBookingRequest
 	(*BookingRefusal)(nil),            // 58: sportello.plugin.v1.BookingRefusal
-	nil,                               // 59: sportello.plugin.v1.Form.TitleEntry
-	nil,                               // 60: sportello.plugin.v1.Action.LabelEntry
-	nil,                               // 61: sportello.plugin.v1.Status.LabelEntry
-	nil,                               // 62: sportello.plugin.v1.Manifest.TextsEntry
-	nil,                               // 63: sportello.plugin.v1.BookingResource.NameEntry
+	(*RelayRequest)(nil),              // 59: sportello.plugin.v1.RelayRequest
+	(*RelayResponse)(nil),             // 60: sportello.plugin.v1.RelayResponse
+	(*EnqueueRequest)(nil),            // 61: sportello.plugin.v1.EnqueueRequest
+	(*QueueEntry)(nil),                // 62: sportello.plugin.v1.QueueEntry
+	nil,                               // 63: sportello.plugin.v1.Form.TitleEntry
+	nil,                               // 64: sportello.plugin.v1.Action.LabelEntry
+	nil,                               // 65: sportello.plugin.v1.Status.LabelEntry
+	nil,                               // 66: sportello.plugin.v1.Manifest.TextsEntry
+	nil,                               // 67: sportello.plugin.v1.BookingResource.NameEntry
 }
 var file_sportello_plugin_v1_plugin_proto_depIdxs = []int32{
-	59, // 0: sportello.plugin.v1.Form.title:type_name -> sportello.plugin.v1.Form.TitleEntry
-	60, // 1: sportello.plugin.v1.Action.label:type_name -> sportello.plugin.v1.Action.LabelEntry
-	61, // 2: sportello.plugin.v1.Status.label:type_name -> sportello.plugin.v1.Status.LabelEntry
-	62, // 3: sportello.plugin.v1.Manifest.texts:type_name -> sportello.plugin.v1.Manifest.TextsEntry
+	63, // 0: sportello.plugin.v1.Form.title:type_name -> sportello.plugin.v1.Form.TitleEntry
+	64, // 1: sportello.plugin.v1.Action.label:type_name -> sportello.plugin.v1.Action.LabelEntry
+	65, // 2: sportello.plugin.v1.Status.label:type_name -> sportello.plugin.v1.Status.LabelEntry
+	66, // 3: sportello.plugin.v1.Manifest.texts:type_name -> sportello.plugin.v1.Manifest.TextsEntry
 	2,  // 4: sportello.plugin.v1.Manifest.forms:type_name -> sportello.plugin.v1.Form
 	3,  // 5: sportello.plugin.v1.Manifest.actions:type_name -> sportello.plugin.v1.Action
 	5,  // 6: sportello.plugin.v1.Manifest.permissions:type_name -> sportello.plugin.v1.Permission
@@ -4594,7 +4895,7 @@ var file_sportello_plugin_v1_plugin_proto_depIdxs = []int32{
 	12, // 11: sportello.plugin.v1.HandleResponse.errors:type_name -> sportello.plugin.v1.FieldError
 	11, // 12: sportello.plugin.v1.HandleResponse.file:type_name -> sportello.plugin.v1.File
 	16, // 13: sportello.plugin.v1.ListDossiersResponse.dossiers:type_name -> sportello.plugin.v1.Dossier
-	63, // 14: sportello.plugin.v1.BookingResource.name:type_name -> sportello.plugin.v1.BookingResource.NameEntry
+	67, // 14: sportello.plugin.v1.BookingResource.name:type_name -> sportello.plugin.v1.BookingResource.NameEntry
 	44, // 15: sportello.plugin.v1.BookingResource.hours:type_name -> sportello.plugin.v1.OpeningHours
 	45, // 16: sportello.plugin.v1.BookingResource.closures:type_name -> sportello.plugin.v1.ClosingDays
 	43, // 17: sportello.plugin.v1.DefineResourcesRequest.resources:type_name -> sportello.plugin.v1.BookingResource
@@ -4604,63 +4905,67 @@ var file_sportello_plugin_v1_plugin_proto_depIdxs = []int32{
 	0,  // 21: sportello.plugin.v1.Plugin.Init:input_type -> sportello.plugin.v1.InitRequest
 	9,  // 22: sportello.plugin.v1.Plugin.Handle:input_type -> sportello.plugin.v1.HandleRequest
 	14, // 23: sportello.plugin.v1.Plugin.Health:input_type -> sportello.plugin.v1.HealthRequest
-	17, // 24: sportello.plugin.v1.HostAPI.CreateDossier:input_type -> sportello.plugin.v1.CreateDossierRequest
-	18, // 25: sportello.plugin.v1.HostAPI.GetDossier:input_type -> sportello.plugin.v1.GetDossierRequest
-	19, // 26: sportello.plugin.v1.HostAPI.ListDossiers:input_type -> sportello.plugin.v1.ListDossiersRequest
-	21, // 27: sportello.plugin.v1.HostAPI.SetDossierStatus:input_type -> sportello.plugin.v1.SetDossierStatusRequest
-	22, // 28: sportello.plugin.v1.HostAPI.SetDossierDue:input_type -> sportello.plugin.v1.SetDossierDueRequest
-	23, // 29: sportello.plugin.v1.HostAPI.AssignDossier:input_type -> sportello.plugin.v1.AssignDossierRequest
-	24, // 30: sportello.plugin.v1.HostAPI.AddDossierMessage:input_type -> sportello.plugin.v1.AddDossierMessageRequest
-	26, // 31: sportello.plugin.v1.HostAPI.IssueDocument:input_type -> sportello.plugin.v1.IssueDocumentRequest
-	29, // 32: sportello.plugin.v1.HostAPI.Reserve:input_type -> sportello.plugin.v1.ReserveRequest
-	30, // 33: sportello.plugin.v1.HostAPI.CancelReservation:input_type -> sportello.plugin.v1.CancelReservationRequest
-	31, // 34: sportello.plugin.v1.HostAPI.GetReservation:input_type -> sportello.plugin.v1.GetReservationRequest
-	32, // 35: sportello.plugin.v1.HostAPI.ConfirmReservation:input_type -> sportello.plugin.v1.ConfirmReservationRequest
-	34, // 36: sportello.plugin.v1.HostAPI.GetSetting:input_type -> sportello.plugin.v1.GetSettingRequest
-	35, // 37: sportello.plugin.v1.HostAPI.PutSetting:input_type -> sportello.plugin.v1.PutSettingRequest
-	36, // 38: sportello.plugin.v1.HostAPI.Notify:input_type -> sportello.plugin.v1.NotifyRequest
-	39, // 39: sportello.plugin.v1.HostAPI.CreatePayment:input_type -> sportello.plugin.v1.CreatePaymentRequest
-	40, // 40: sportello.plugin.v1.HostAPI.GetPayment:input_type -> sportello.plugin.v1.GetPaymentRequest
-	41, // 41: sportello.plugin.v1.HostAPI.Audit:input_type -> sportello.plugin.v1.AuditRequest
-	46, // 42: sportello.plugin.v1.HostAPI.DefineResources:input_type -> sportello.plugin.v1.DefineResourcesRequest
-	48, // 43: sportello.plugin.v1.HostAPI.BookingDays:input_type -> sportello.plugin.v1.BookingDaysRequest
-	50, // 44: sportello.plugin.v1.HostAPI.BookingSlots:input_type -> sportello.plugin.v1.BookingSlotsRequest
-	53, // 45: sportello.plugin.v1.HostAPI.Book:input_type -> sportello.plugin.v1.BookRequest
-	55, // 46: sportello.plugin.v1.HostAPI.GetBooking:input_type -> sportello.plugin.v1.GetBookingRequest
-	56, // 47: sportello.plugin.v1.HostAPI.ApproveBooking:input_type -> sportello.plugin.v1.DecideBookingRequest
-	56, // 48: sportello.plugin.v1.HostAPI.DeclineBooking:input_type -> sportello.plugin.v1.DecideBookingRequest
-	57, // 49: sportello.plugin.v1.HostAPI.CancelBooking:input_type -> sportello.plugin.v1.CancelBookingRequest
-	6,  // 50: sportello.plugin.v1.Plugin.Init:output_type -> sportello.plugin.v1.Manifest
-	13, // 51: sportello.plugin.v1.Plugin.Handle:output_type -> sportello.plugin.v1.HandleResponse
-	15, // 52: sportello.plugin.v1.Plugin.Health:output_type -> sportello.plugin.v1.HealthResponse
-	16, // 53: sportello.plugin.v1.HostAPI.CreateDossier:output_type -> sportello.plugin.v1.Dossier
-	16, // 54: sportello.plugin.v1.HostAPI.GetDossier:output_type -> sportello.plugin.v1.Dossier
-	20, // 55: sportello.plugin.v1.HostAPI.ListDossiers:output_type -> sportello.plugin.v1.ListDossiersResponse
-	16, // 56: sportello.plugin.v1.HostAPI.SetDossierStatus:output_type -> sportello.plugin.v1.Dossier
-	16, // 57: sportello.plugin.v1.HostAPI.SetDossierDue:output_type -> sportello.plugin.v1.Dossier
-	16, // 58: sportello.plugin.v1.HostAPI.AssignDossier:output_type -> sportello.plugin.v1.Dossier
-	25, // 59: sportello.plugin.v1.HostAPI.AddDossierMessage:output_type -> sportello.plugin.v1.DossierMessage
-	27, // 60: sportello.plugin.v1.HostAPI.IssueDocument:output_type -> sportello.plugin.v1.Attachment
-	28, // 61: sportello.plugin.v1.HostAPI.Reserve:output_type -> sportello.plugin.v1.Reservation
-	28, // 62: sportello.plugin.v1.HostAPI.CancelReservation:output_type -> sportello.plugin.v1.Reservation
-	28, // 63: sportello.plugin.v1.HostAPI.GetReservation:output_type -> sportello.plugin.v1.Reservation
-	28, // 64: sportello.plugin.v1.HostAPI.ConfirmReservation:output_type -> sportello.plugin.v1.Reservation
-	33, // 65: sportello.plugin.v1.HostAPI.GetSetting:output_type -> sportello.plugin.v1.Setting
-	33, // 66: sportello.plugin.v1.HostAPI.PutSetting:output_type -> sportello.plugin.v1.Setting
-	37, // 67: sportello.plugin.v1.HostAPI.Notify:output_type -> sportello.plugin.v1.NotifyResponse
-	38, // 68: sportello.plugin.v1.HostAPI.CreatePayment:output_type -> sportello.plugin.v1.Payment
-	38, // 69: sportello.plugin.v1.HostAPI.GetPayment:output_type -> sportello.plugin.v1.Payment
-	42, // 70: sportello.plugin.v1.HostAPI.Audit:output_type -> sportello.plugin.v1.AuditResponse
-	47, // 71: sportello.plugin.v1.HostAPI.DefineResources:output_type -> sportello.plugin.v1.DefineResourcesResponse
-	49, // 72: sportello.plugin.v1.HostAPI.BookingDays:output_type -> sportello.plugin.v1.BookingDaysResponse
-	52, // 73: sportello.plugin.v1.HostAPI.BookingSlots:output_type -> sportello.plugin.v1.BookingSlotsResponse
-	54, // 74: sportello.plugin.v1.HostAPI.Book:output_type -> sportello.plugin.v1.Booking
-	54, // 75: sportello.plugin.v1.HostAPI.GetBooking:output_type -> sportello.plugin.v1.Booking
-	54, // 76: sportello.plugin.v1.HostAPI.ApproveBooking:output_type -> sportello.plugin.v1.Booking
-	54, // 77: sportello.plugin.v1.HostAPI.DeclineBooking:output_type -> sportello.plugin.v1.Booking
-	54, // 78: sportello.plugin.v1.HostAPI.CancelBooking:output_type -> sportello.plugin.v1.Booking
-	50, // [50:79] is the sub-list for method output_type
-	21, // [21:50] is the sub-list for method input_type
+	59, // 24: sportello.plugin.v1.Plugin.Relay:input_type -> sportello.plugin.v1.RelayRequest
+	17, // 25: sportello.plugin.v1.HostAPI.CreateDossier:input_type -> sportello.plugin.v1.CreateDossierRequest
+	18, // 26: sportello.plugin.v1.HostAPI.GetDossier:input_type -> sportello.plugin.v1.GetDossierRequest
+	19, // 27: sportello.plugin.v1.HostAPI.ListDossiers:input_type -> sportello.plugin.v1.ListDossiersRequest
+	21, // 28: sportello.plugin.v1.HostAPI.SetDossierStatus:input_type -> sportello.plugin.v1.SetDossierStatusRequest
+	22, // 29: sportello.plugin.v1.HostAPI.SetDossierDue:input_type -> sportello.plugin.v1.SetDossierDueRequest
+	23, // 30: sportello.plugin.v1.HostAPI.AssignDossier:input_type -> sportello.plugin.v1.AssignDossierRequest
+	24, // 31: sportello.plugin.v1.HostAPI.AddDossierMessage:input_type -> sportello.plugin.v1.AddDossierMessageRequest
+	26, // 32: sportello.plugin.v1.HostAPI.IssueDocument:input_type -> sportello.plugin.v1.IssueDocumentRequest
+	29, // 33: sportello.plugin.v1.HostAPI.Reserve:input_type -> sportello.plugin.v1.ReserveRequest
+	30, // 34: sportello.plugin.v1.HostAPI.CancelReservation:input_type -> sportello.plugin.v1.CancelReservationRequest
+	31, // 35: sportello.plugin.v1.HostAPI.GetReservation:input_type -> sportello.plugin.v1.GetReservationRequest
+	32, // 36: sportello.plugin.v1.HostAPI.ConfirmReservation:input_type -> sportello.plugin.v1.ConfirmReservationRequest
+	34, // 37: sportello.plugin.v1.HostAPI.GetSetting:input_type -> sportello.plugin.v1.GetSettingRequest
+	35, // 38: sportello.plugin.v1.HostAPI.PutSetting:input_type -> sportello.plugin.v1.PutSettingRequest
+	36, // 39: sportello.plugin.v1.HostAPI.Notify:input_type -> sportello.plugin.v1.NotifyRequest
+	39, // 40: sportello.plugin.v1.HostAPI.CreatePayment:input_type -> sportello.plugin.v1.CreatePaymentRequest
+	40, // 41: sportello.plugin.v1.HostAPI.GetPayment:input_type -> sportello.plugin.v1.GetPaymentRequest
+	41, // 42: sportello.plugin.v1.HostAPI.Audit:input_type -> sportello.plugin.v1.AuditRequest
+	46, // 43: sportello.plugin.v1.HostAPI.DefineResources:input_type -> sportello.plugin.v1.DefineResourcesRequest
+	48, // 44: sportello.plugin.v1.HostAPI.BookingDays:input_type -> sportello.plugin.v1.BookingDaysRequest
+	50, // 45: sportello.plugin.v1.HostAPI.BookingSlots:input_type -> sportello.plugin.v1.BookingSlotsRequest
+	53, // 46: sportello.plugin.v1.HostAPI.Book:input_type -> sportello.plugin.v1.BookRequest
+	55, // 47: sportello.plugin.v1.HostAPI.GetBooking:input_type -> sportello.plugin.v1.GetBookingRequest
+	56, // 48: sportello.plugin.v1.HostAPI.ApproveBooking:input_type -> sportello.plugin.v1.DecideBookingRequest
+	56, // 49: sportello.plugin.v1.HostAPI.DeclineBooking:input_type -> sportello.plugin.v1.DecideBookingRequest
+	57, // 50: sportello.plugin.v1.HostAPI.CancelBooking:input_type -> sportello.plugin.v1.CancelBookingRequest
+	61, // 51: sportello.plugin.v1.HostAPI.Enqueue:input_type -> sportello.plugin.v1.EnqueueRequest
+	6,  // 52: sportello.plugin.v1.Plugin.Init:output_type -> sportello.plugin.v1.Manifest
+	13, // 53: sportello.plugin.v1.Plugin.Handle:output_type -> sportello.plugin.v1.HandleResponse
+	15, // 54: sportello.plugin.v1.Plugin.Health:output_type -> sportello.plugin.v1.HealthResponse
+	60, // 55: sportello.plugin.v1.Plugin.Relay:output_type -> sportello.plugin.v1.RelayResponse
+	16, // 56: sportello.plugin.v1.HostAPI.CreateDossier:output_type -> sportello.plugin.v1.Dossier
+	16, // 57: sportello.plugin.v1.HostAPI.GetDossier:output_type -> sportello.plugin.v1.Dossier
+	20, // 58: sportello.plugin.v1.HostAPI.ListDossiers:output_type -> sportello.plugin.v1.ListDossiersResponse
+	16, // 59: sportello.plugin.v1.HostAPI.SetDossierStatus:output_type -> sportello.plugin.v1.Dossier
+	16, // 60: sportello.plugin.v1.HostAPI.SetDossierDue:output_type -> sportello.plugin.v1.Dossier
+	16, // 61: sportello.plugin.v1.HostAPI.AssignDossier:output_type -> sportello.plugin.v1.Dossier
+	25, // 62: sportello.plugin.v1.HostAPI.AddDossierMessage:output_type -> sportello.plugin.v1.DossierMessage
+	27, // 63: sportello.plugin.v1.HostAPI.IssueDocument:output_type -> sportello.plugin.v1.Attachment
+	28, // 64: sportello.plugin.v1.HostAPI.Reserve:output_type -> sportello.plugin.v1.Reservation
+	28, // 65: sportello.plugin.v1.HostAPI.CancelReservation:output_type -> sportello.plugin.v1.Reservation
+	28, // 66: sportello.plugin.v1.HostAPI.GetReservation:output_type -> sportello.plugin.v1.Reservation
+	28, // 67: sportello.plugin.v1.HostAPI.ConfirmReservation:output_type -> sportello.plugin.v1.Reservation
+	33, // 68: sportello.plugin.v1.HostAPI.GetSetting:output_type -> sportello.plugin.v1.Setting
+	33, // 69: sportello.plugin.v1.HostAPI.PutSetting:output_type -> sportello.plugin.v1.Setting
+	37, // 70: sportello.plugin.v1.HostAPI.Notify:output_type -> sportello.plugin.v1.NotifyResponse
+	38, // 71: sportello.plugin.v1.HostAPI.CreatePayment:output_type -> sportello.plugin.v1.Payment
+	38, // 72: sportello.plugin.v1.HostAPI.GetPayment:output_type -> sportello.plugin.v1.Payment
+	42, // 73: sportello.plugin.v1.HostAPI.Audit:output_type -> sportello.plugin.v1.AuditResponse
+	47, // 74: sportello.plugin.v1.HostAPI.DefineResources:output_type -> sportello.plugin.v1.DefineResourcesResponse
+	49, // 75: sportello.plugin.v1.HostAPI.BookingDays:output_type -> sportello.plugin.v1.BookingDaysResponse
+	52, // 76: sportello.plugin.v1.HostAPI.BookingSlots:output_type -> sportello.plugin.v1.BookingSlotsResponse
+	54, // 77: sportello.plugin.v1.HostAPI.Book:output_type -> sportello.plugin.v1.Booking
+	54, // 78: sportello.plugin.v1.HostAPI.GetBooking:output_type -> sportello.plugin.v1.Booking
+	54, // 79: sportello.plugin.v1.HostAPI.ApproveBooking:output_type -> sportello.plugin.v1.Booking
+	54, // 80: sportello.plugin.v1.HostAPI.DeclineBooking:output_type -> sportello.plugin.v1.Booking
+	54, // 81: sportello.plugin.v1.HostAPI.CancelBooking:output_type -> sportello.plugin.v1.Booking
+	62, // 82: sportello.plugin.v1.HostAPI.Enqueue:output_type -> sportello.plugin.v1.QueueEntry
+	52, // [52:83] is the sub-list for method output_type
+	21, // [21:52] is the sub-list for method input_type
 	21, // [21:21] is the sub-list for extension type_name
 	21, // [21:21] is the sub-list for extension extendee
 	0,  // [0:21] is the sub-list for field type_name
@@ -4677,7 +4982,7 @@ func file_sportello_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sportello_plugin_v1_plugin_proto_rawDesc), len(file_sportello_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   64,
+			NumMessages:   68,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -28,6 +28,7 @@ const (
 	Plugin_Init_FullMethodName   = "/sportello.plugin.v1.Plugin/Init"
 	Plugin_Handle_FullMethodName = "/sportello.plugin.v1.Plugin/Handle"
 	Plugin_Health_FullMethodName = "/sportello.plugin.v1.Plugin/Health"
+	Plugin_Relay_FullMethodName  = "/sportello.plugin.v1.Plugin/Relay"
 )
 
 // PluginClient is the client API for Plugin service.
@@ -44,6 +45,11 @@ type PluginClient interface {
 	Handle(ctx context.Context, in *HandleRequest, opts ...grpc.CallOption) (*HandleResponse, error)
 	// Health answers while the plugin can serve.
 	Health(ctx context.Context, in *HealthRequest, opts ...grpc.CallOption) (*HealthResponse, error)
+	// Relay carries the signaling of a live call to a plugin that relays its
+	// media: the host forwards what a browser says
+	// and passes the plugin's answer back. Plugins that relay nothing leave
+	// it unimplemented.
+	Relay(ctx context.Context, in *RelayRequest, opts ...grpc.CallOption) (*RelayResponse, error)
 }
 
 type pluginClient struct {
@@ -84,6 +90,16 @@ func (c *pluginClient) Health(ctx context.Context, in *HealthRequest, opts ...gr
 	return out, nil
 }
 
+func (c *pluginClient) Relay(ctx context.Context, in *RelayRequest, opts ...grpc.CallOption) (*RelayResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RelayResponse)
+	err := c.cc.Invoke(ctx, Plugin_Relay_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PluginServer is the server API for Plugin service.
 // All implementations must embed UnimplementedPluginServer
 // for forward compatibility.
@@ -98,6 +114,11 @@ type PluginServer interface {
 	Handle(context.Context, *HandleRequest) (*HandleResponse, error)
 	// Health answers while the plugin can serve.
 	Health(context.Context, *HealthRequest) (*HealthResponse, error)
+	// Relay carries the signaling of a live call to a plugin that relays its
+	// media: the host forwards what a browser says
+	// and passes the plugin's answer back. Plugins that relay nothing leave
+	// it unimplemented.
+	Relay(context.Context, *RelayRequest) (*RelayResponse, error)
 	mustEmbedUnimplementedPluginServer()
 }
 
@@ -116,6 +137,9 @@ func (UnimplementedPluginServer) Handle(context.Context, *HandleRequest) (*Handl
 }
 func (UnimplementedPluginServer) Health(context.Context, *HealthRequest) (*HealthResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Health not implemented")
+}
+func (UnimplementedPluginServer) Relay(context.Context, *RelayRequest) (*RelayResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Relay not implemented")
 }
 func (UnimplementedPluginServer) mustEmbedUnimplementedPluginServer() {}
 func (UnimplementedPluginServer) testEmbeddedByValue()                {}
@@ -192,6 +216,24 @@ func _Plugin_Health_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Plugin_Relay_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RelayRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServer).Relay(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Plugin_Relay_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServer).Relay(ctx, req.(*RelayRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Plugin_ServiceDesc is the grpc.ServiceDesc for Plugin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -210,6 +252,10 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Health",
 			Handler:    _Plugin_Health_Handler,
+		},
+		{
+			MethodName: "Relay",
+			Handler:    _Plugin_Relay_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -243,6 +289,7 @@ const (
 	HostAPI_ApproveBooking_FullMethodName     = "/sportello.plugin.v1.HostAPI/ApproveBooking"
 	HostAPI_DeclineBooking_FullMethodName     = "/sportello.plugin.v1.HostAPI/DeclineBooking"
 	HostAPI_CancelBooking_FullMethodName      = "/sportello.plugin.v1.HostAPI/CancelBooking"
+	HostAPI_Enqueue_FullMethodName            = "/sportello.plugin.v1.HostAPI/Enqueue"
 )
 
 // HostAPIClient is the client API for HostAPI service.
@@ -313,6 +360,10 @@ type HostAPIClient interface {
 	// CancelBooking frees a booking: a citizen their own until the
 	// resource's cancellation deadline, staff any at any time.
 	CancelBooking(ctx context.Context, in *CancelBookingRequest, opts ...grpc.CallOption) (*Booking, error)
+	// Enqueue puts the request's citizen in the waiting queue of one of the
+	// service's live desks, for a call about one of their dossiers; the host
+	// runs the queue and the calls from there.
+	Enqueue(ctx context.Context, in *EnqueueRequest, opts ...grpc.CallOption) (*QueueEntry, error)
 }
 
 type hostAPIClient struct {
@@ -583,6 +634,16 @@ func (c *hostAPIClient) CancelBooking(ctx context.Context, in *CancelBookingRequ
 	return out, nil
 }
 
+func (c *hostAPIClient) Enqueue(ctx context.Context, in *EnqueueRequest, opts ...grpc.CallOption) (*QueueEntry, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(QueueEntry)
+	err := c.cc.Invoke(ctx, HostAPI_Enqueue_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HostAPIServer is the server API for HostAPI service.
 // All implementations must embed UnimplementedHostAPIServer
 // for forward compatibility.
@@ -651,6 +712,10 @@ type HostAPIServer interface {
 	// CancelBooking frees a booking: a citizen their own until the
 	// resource's cancellation deadline, staff any at any time.
 	CancelBooking(context.Context, *CancelBookingRequest) (*Booking, error)
+	// Enqueue puts the request's citizen in the waiting queue of one of the
+	// service's live desks, for a call about one of their dossiers; the host
+	// runs the queue and the calls from there.
+	Enqueue(context.Context, *EnqueueRequest) (*QueueEntry, error)
 	mustEmbedUnimplementedHostAPIServer()
 }
 
@@ -738,6 +803,9 @@ func (UnimplementedHostAPIServer) DeclineBooking(context.Context, *DecideBooking
 }
 func (UnimplementedHostAPIServer) CancelBooking(context.Context, *CancelBookingRequest) (*Booking, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method CancelBooking not implemented")
+}
+func (UnimplementedHostAPIServer) Enqueue(context.Context, *EnqueueRequest) (*QueueEntry, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Enqueue not implemented")
 }
 func (UnimplementedHostAPIServer) mustEmbedUnimplementedHostAPIServer() {}
 func (UnimplementedHostAPIServer) testEmbeddedByValue()                 {}
@@ -1228,6 +1296,24 @@ func _HostAPI_CancelBooking_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _HostAPI_Enqueue_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EnqueueRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostAPIServer).Enqueue(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostAPI_Enqueue_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostAPIServer).Enqueue(ctx, req.(*EnqueueRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // HostAPI_ServiceDesc is the grpc.ServiceDesc for HostAPI service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1338,6 +1424,10 @@ var HostAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CancelBooking",
 			Handler:    _HostAPI_CancelBooking_Handler,
+		},
+		{
+			MethodName: "Enqueue",
+			Handler:    _HostAPI_Enqueue_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -251,7 +251,7 @@ func (h *Host) FailOn(method string, err error) {
 var methods = []string{"CreateDossier", "GetDossier", "ListDossiers", "SetDossierStatus", "SetDossierDue", "AssignDossier",
 	"AddDossierMessage", "IssueDocument", "Reserve", "CancelReservation", "GetReservation", "ConfirmReservation", "GetSetting",
 	"PutSetting", "Notify", "CreatePayment", "GetPayment", "Audit", "DefineResources", "BookingDays", "BookingSlots",
-	"Book", "GetBooking", "ApproveBooking", "DeclineBooking", "CancelBooking"}
+	"Book", "GetBooking", "ApproveBooking", "DeclineBooking", "CancelBooking", "Enqueue"}
 
 // For is the Host API bound to tenant and actor, as the host binds it for
 // one request. Request uses it; a test may call it to set state up.
@@ -391,6 +391,7 @@ type tenant struct {
 	resources     map[string]*fakeResource
 	bookings      []*fakeBooking
 	paidBookings  map[int64]int64 // payment id → the booking it pays for
+	queue         []*QueueEntry
 }
 
 type reservation struct {
@@ -418,6 +419,8 @@ type Tenant struct {
 	// "staff:<id>" for the acting operator (Assignment.ToActor).
 	// Dossiers assigned to nobody are not in it.
 	Assignees map[int64]string
+	// Queue is every citizen the plugin queued at a live desk.
+	Queue []QueueEntry
 }
 
 // Event is one status of a dossier, as the host's history keeps it.
@@ -487,6 +490,9 @@ func (h *Host) Tenant(id int64) Tenant {
 		out.Payments = append(out.Payments, proto.Clone(p).(*pb.Payment))
 	}
 	out.Audit = append(out.Audit, st.audit...)
+	for _, q := range st.queue {
+		out.Queue = append(out.Queue, *q)
+	}
 	out.Bookings = st.bookingCopies()
 	for _, slug := range sortedKeys(st.resources) {
 		out.Resources = append(out.Resources, proto.Clone(st.resources[slug].BookingResource).(*pb.BookingResource))

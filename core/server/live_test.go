@@ -1,0 +1,354 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+
+	"github.com/sportello/sportello/core/catalog"
+	"github.com/sportello/sportello/core/docsign"
+	"github.com/sportello/sportello/core/dossier"
+	"github.com/sportello/sportello/core/hostapi"
+	"github.com/sportello/sportello/core/live"
+	"github.com/sportello/sportello/core/pluginhost"
+	"github.com/sportello/sportello/core/server"
+	"github.com/sportello/sportello/plugins/consultation/relay/relaytest"
+)
+
+// liveTown's online desk is open round the clock in the tests (closing at
+// midnight is closing at the end of the day), with two desks.
+const liveTown = "lugano"
+
+const liveConfig = `{"modes": ["video", "voice", "chat"], "days": ["mon","tue","wed","thu","fri","sat","sun"],
+	"opens": "00:00", "closes": "00:00", "desks": "urp: Ufficio relazioni con il pubblico\nanagrafe: Anagrafe"}`
+
+// liveInstance is one app instance of the deployment under test: its own
+// plugin supervisor (running the consultation plugin, which relays media)
+// and HTTP server, on the site's database.
+type liveInstance struct {
+	url  string
+	srv  *server.Server
+	sup  *pluginhost.Supervisor
+	stop func()
+}
+
+var buildConsultation = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "consultation-plugin")
+	if err != nil {
+		return "", err
+	}
+	goBin := "go"
+	if root := os.Getenv("GOROOT"); root != "" {
+		goBin = filepath.Join(root, "bin", "go")
+	}
+	if out, err := exec.Command(goBin, "build", "-o", filepath.Join(dir, "consultation"), "../../plugins/consultation").CombinedOutput(); err != nil {
+		return "", &buildError{err: err, out: string(out)}
+	}
+	return dir, nil
+})
+
+type buildError struct {
+	err error
+	out string
+}
+
+func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
+
+// startLive starts an instance named name. addr "" takes a free port.
+func startLive(t *testing.T, s *site, name, addr string, cfg live.Config) *liveInstance {
+	t.Helper()
+	ctx := context.Background()
+	dir, err := buildConsultation()
+	if err != nil {
+		t.Fatalf("build the consultation plugin: %v", err)
+	}
+	if _, err := catalog.New(s.db.App).Register(ctx, dir, "consultation"); err != nil {
+		t.Fatal(err)
+	}
+	filesDir := t.TempDir()
+	files, err := dossier.NewFiles(filesDir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.Instance, cfg.Log = name, log
+	cfg.ICE = live.ICE{Loopback: true}
+	lv := server.NewLive(cfg)
+	sup, err := pluginhost.Launch(ctx, s.db.App, lv.Options(pluginhost.Options{Dir: dir, Log: log,
+		HostAPI: []hostapi.Option{hostapi.WithDocuments(files, docsign.New(s.db.App, nil))}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.Assemble(ctx, s.db.App, server.Config{BaseDomain: "sportello.test", DevIssuer: s.idp, FilesDir: filesDir,
+		PaymentProvider: "local", Live: lv}, log, sup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { _ = srv.Serve(sctx, ln, 5*time.Second); close(done) }()
+	in := &liveInstance{url: "http://" + ln.Addr().String(), srv: srv, sup: sup}
+	var once sync.Once
+	in.stop = func() { once.Do(func() { cancel(); <-done; sup.Stop() }) }
+	t.Cleanup(in.stop)
+	return in
+}
+
+// withLive makes the site's own server a live instance ("a"), with the
+// desk open all day.
+func withLive(t *testing.T, s *site, cfg live.Config) *liveInstance {
+	t.Helper()
+	s.stop()
+	in := startLive(t, s, "a", strings.TrimPrefix(s.url, "http://"), cfg)
+	s.srv = in.srv
+	s.stop = in.stop
+	tid := mustTenant(t, s, liveTown).ID
+	if _, err := s.db.Owner.ExecContext(context.Background(),
+		"UPDATE tenant_services SET config = ?, state = 'published', enabled = true WHERE tenant_id = ? AND service_id = 'consultation'",
+		liveConfig, tid); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+// ws is a WebSocket of a browser's session, as the pages open it.
+type ws struct {
+	t    *testing.T
+	c    *websocket.Conn
+	in   chan map[string]any
+	seen []map[string]any
+}
+
+func dialWS(t *testing.T, b *browser, base, path string) *ws {
+	t.Helper()
+	u, _ := url.Parse(base + path)
+	hdr := http.Header{"Origin": {base}}
+	var cookies []string
+	for _, c := range b.c.Jar.Cookies(u) {
+		cookies = append(cookies, c.Name+"="+c.Value)
+	}
+	hdr.Set("Cookie", strings.Join(cookies, "; "))
+	wsURL := "ws" + strings.TrimPrefix(base, "http") + path
+	c, res, err := websocket.DefaultDialer.Dial(wsURL, hdr)
+	if err != nil {
+		status := 0
+		if res != nil {
+			status = res.StatusCode
+		}
+		t.Fatalf("dial %s: %v (%d)", path, err, status)
+	}
+	w := &ws{t: t, c: c, in: make(chan map[string]any, 256)}
+	go func() {
+		defer close(w.in)
+		for {
+			_, raw, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			var m map[string]any
+			if json.Unmarshal(raw, &m) == nil {
+				w.in <- m
+			}
+		}
+	}()
+	t.Cleanup(func() { _ = c.Close() })
+	return w
+}
+
+func (w *ws) send(v any) {
+	w.t.Helper()
+	raw, _ := json.Marshal(v)
+	if err := w.c.WriteMessage(websocket.TextMessage, raw); err != nil {
+		w.t.Fatalf("send %s: %v", raw, err)
+	}
+}
+
+// expect waits for a message of type typ for which ok holds (nil: any),
+// passing over the others.
+func (w *ws) expect(typ string, ok func(map[string]any) bool) map[string]any {
+	w.t.Helper()
+	deadline := time.After(15 * time.Second)
+	for {
+		select {
+		case m, open := <-w.in:
+			if !open {
+				w.t.Fatalf("socket closed waiting for %q; seen %v", typ, w.seen)
+			}
+			w.seen = append(w.seen, m)
+			if m["type"] == typ && (ok == nil || ok(m)) {
+				return m
+			}
+		case <-deadline:
+			w.t.Fatalf("no %q message in 15 s; seen %v", typ, w.seen)
+		}
+	}
+}
+
+func (w *ws) close() { _ = w.c.Close() }
+
+func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+func num(m map[string]any, k string) int64  { f, _ := m[k].(float64); return int64(f) }
+
+// joinLive queues a citizen by the service's form and returns the path
+// of their wait's page.
+func joinLive(t *testing.T, base string, b *browser, mode string) string {
+	t.Helper()
+	svc := base + "/t/" + liveTown + "/services/consultation"
+	r := b.form(svc, svc+"/join", url.Values{"mode": {mode}, "topic": {"Documenti per il cambio di residenza"}, "consent": {"true"}})
+	loc := r.header.Get("Location")
+	if r.status != 303 || !strings.HasPrefix(loc, "/t/"+liveTown+"/live/") {
+		t.Fatalf("join: %d %q %.500s", r.status, loc, r.body)
+	}
+	return loc
+}
+
+// mediaCall connects a pion peer to each side's offer and waits until
+// media flow both ways through the relay.
+func mediaCall(t *testing.T, citizen, operator *ws) (*relaytest.Peer, *relaytest.Peer) {
+	t.Helper()
+	var peers [2]*relaytest.Peer
+	for i, w := range []*ws{citizen, operator} {
+		offer := w.expect("offer", nil)
+		p, answer, err := relaytest.NewPeer(str(offer, "sdp"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = p.Close() })
+		w.send(map[string]string{"type": "answer", "sdp": answer})
+		p.Send()
+		peers[i] = p
+	}
+	for i, p := range peers {
+		select {
+		case <-p.FirstMedia():
+		case <-time.After(15 * time.Second):
+			t.Fatalf("no media reached side %d", i)
+		}
+	}
+	return peers[0], peers[1]
+}
+
+// bothKinds waits until audio and video have reached both sides.
+func bothKinds(t *testing.T, peers ...*relaytest.Peer) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for _, p := range peers {
+		for {
+			a, v := p.Received()
+			if a > 0 && v > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("media received: audio %d video %d", a, v)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+func TestLiveCallEndToEnd(t *testing.T) {
+	s := newSite(t)
+	withLive(t, s, live.Config{})
+	base := s.url + "/t/" + liveTown
+
+	mario := s.citizen(liveTown, "mario.rossi")
+	page := joinLive(t, s.url, mario, "video")
+	expect(t, mario.get(s.url+page), 200, `data-live="call"`)
+	// A second wait of the same citizen is refused, and leaves no second
+	// dossier waiting.
+	svc := base + "/services/consultation"
+	expect(t, mario.form(svc, svc+"/join", url.Values{"mode": {"chat"}, "topic": {"Ancora io"}, "consent": {"true"}}), 409)
+	// Another citizen's wait is nobody else's business.
+	giulia := s.citizen(liveTown, "giulia.bianchi")
+	expect(t, giulia.get(s.url+page), 404)
+
+	op := s.staff(liveTown, "sportello@lugano.example", "demo-lugano")
+	expect(t, op.get(base+"/backoffice/live"), 200, `data-live="console"`)
+	console := dialWS(t, op, s.url, "/t/"+liveTown+"/backoffice/live/ws")
+	console.expect("state", nil)
+	console.send(map[string]string{"type": "status", "status": "available"})
+	console.expect("state", func(m map[string]any) bool {
+		q, _ := m["queue"].([]any)
+		return str(m, "status") == "available" && len(q) == 1
+	})
+
+	call := dialWS(t, mario, s.url, page+"/ws")
+	call.expect("queue", func(m map[string]any) bool { return num(m, "position") == 1 && num(m, "operators") == 1 })
+
+	// Bad input is refused and breaks nothing.
+	call.send(map[string]string{"type": "dance"})
+	call.expect("error", nil)
+	if err := call.c.WriteMessage(websocket.TextMessage, []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
+	call.expect("error", nil)
+	call.send(map[string]string{"type": "chat", "text": "c'è qualcuno?"})
+	call.expect("error", nil) // the chat opens with the call
+
+	console.send(map[string]string{"type": "take"})
+	taken := console.expect("call", nil)
+	if str(taken, "citizen") != "Mario Rossi" || str(taken, "mode") != "video" {
+		t.Fatalf("operator's call: %v", taken)
+	}
+	call.expect("call", func(m map[string]any) bool { return str(m, "operator") != "" })
+	cp, op2 := mediaCall(t, call, console)
+
+	call.send(map[string]string{"type": "chat", "text": "Buongiorno, mi sente?"})
+	console.expect("chat", func(m map[string]any) bool { return str(m, "text") == "Buongiorno, mi sente?" })
+	console.send(map[string]string{"type": "chat", "text": "Sì, benissimo."})
+	call.expect("chat", func(m map[string]any) bool {
+		return str(m, "text") == "Sì, benissimo." && str(m, "from") == "operator"
+	})
+	call.send(map[string]string{"type": "chat", "text": strings.Repeat("x", 2001)})
+	call.expect("error", nil)
+
+	// A citizen may only switch down.
+	call.send(map[string]string{"type": "mode", "mode": "voice"})
+	console.expect("mode", func(m map[string]any) bool { return str(m, "mode") == "voice" })
+	call.send(map[string]string{"type": "mode", "mode": "video"})
+	call.expect("error", nil)
+	bothKinds(t, cp, op2)
+
+	// A document the operator hands over reaches the citizen as a link.
+	entry := strings.TrimPrefix(page, "/t/"+liveTown+"/live/")
+	r := op.multipart(base+"/backoffice/live", base+"/backoffice/live/"+entry+"/files", url.Values{},
+		fileUpload{field: "file", name: "modulo.pdf", content: []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")})
+	expect(t, r, 200, "modulo.pdf")
+	got := call.expect("file", nil)
+	expect(t, mario.get(s.url+str(got, "url")), 200)
+
+	console.send(map[string]string{"type": "end"})
+	call.expect("ended", func(m map[string]any) bool { return str(m, "text") != "" })
+	console.expect("ended", nil)
+
+	// The dossier keeps the conversation and says it is over.
+	var status, body string
+	if err := s.db.Owner.NewRaw(`SELECT d.status, m.body FROM consultation_entries e JOIN dossiers d ON d.tenant_id = e.tenant_id AND d.id = e.dossier_id
+		JOIN dossier_messages m ON m.tenant_id = d.tenant_id AND m.dossier_id = d.id WHERE e.id = ? ORDER BY m.id DESC LIMIT 1`, entry).
+		Scan(context.Background(), &status, &body); err != nil {
+		t.Fatal(err)
+	}
+	if status != "completed" || !strings.Contains(body, "Buongiorno, mi sente?") || !strings.Contains(body, "Sì, benissimo.") {
+		t.Fatalf("dossier %s: %q", status, body)
+	}
+}
