@@ -201,11 +201,7 @@ func (h *Hub) sweep(ctx context.Context) {
 		if e, err := h.q.Get(ctx, s[0], s[1]); err != nil || e.DroppedAt == nil || e.DroppedAt.After(cutoff) {
 			continue
 		}
-		if _, err := h.q.End(ctx, s[0], s[1], "left", "timeout"); err != nil {
-			h.log.Warn("live: end a stale wait", "err", err, "tenant_id", s[0], "entry", s[1])
-			continue
-		}
-		h.changed(ctx, s[0])
+		h.finish(ctx, s[0], s[1], "left", "timeout")
 	}
 }
 

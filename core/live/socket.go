@@ -22,6 +22,7 @@ type Socket interface {
 	ReadMessage() (messageType int, p []byte, err error)
 	WriteMessage(messageType int, data []byte) error
 	SetReadDeadline(t time.Time) error
+	SetWriteDeadline(t time.Time) error
 	SetPongHandler(h func(appData string) error)
 	Close() error
 }
@@ -158,20 +159,29 @@ func (h *Hub) unregister(c *conn) bool {
 	return true
 }
 
-// pump writes c's messages and pings to sock until c is closed.
-func pump(sock Socket, c *conn) {
+// writeTimeout bounds one write to a socket that stopped reading.
+const writeTimeout = 10 * time.Second
+
+// pump writes c's messages and pings to sock until c is closed, then
+// closes sock; done is closed when it has.
+func pump(sock Socket, c *conn, done chan<- struct{}) {
 	ping := time.NewTicker(pingInterval)
+	defer close(done)
 	defer ping.Stop()
 	defer sock.Close()
+	write := func(typ int, raw []byte) error {
+		_ = sock.SetWriteDeadline(time.Now().Add(writeTimeout))
+		return sock.WriteMessage(typ, raw)
+	}
 	for {
 		select {
 		case raw := <-c.out:
-			if err := sock.WriteMessage(textFrame, raw); err != nil {
+			if err := write(textFrame, raw); err != nil {
 				c.close()
 				return
 			}
 		case <-ping.C:
-			if err := sock.WriteMessage(pingFrame, nil); err != nil {
+			if err := write(pingFrame, nil); err != nil {
 				c.close()
 				return
 			}
@@ -180,12 +190,26 @@ func pump(sock Socket, c *conn) {
 			for {
 				select {
 				case raw := <-c.out:
-					_ = sock.WriteMessage(textFrame, raw)
+					if write(textFrame, raw) != nil {
+						return
+					}
 				default:
 					return
 				}
 			}
 		}
+	}
+}
+
+// start runs c's writer; the returned func closes c and waits for the
+// writer to flush, since the HTTP layer closes the socket as soon as the
+// handler returns.
+func start(sock Socket, c *conn) (stop func()) {
+	done := make(chan struct{})
+	go pump(sock, c, done)
+	return func() {
+		c.close()
+		<-done
 	}
 }
 
@@ -224,8 +248,7 @@ func errorMsg(lang, key string) []byte {
 func (h *Hub) ServeCitizen(ctx context.Context, sock Socket, p Citizen) {
 	c := &conn{key: citizenKey(p.Entry), tenant: p.TenantID, lang: p.Lang, entry: p.Entry,
 		out: make(chan []byte, sendBuffer), gone: make(chan struct{})}
-	go pump(sock, c)
-	defer c.close()
+	defer start(sock, c)()
 	e, err := h.q.Get(ctx, p.TenantID, p.Entry)
 	if err != nil || e.CitizenID != p.ID {
 		c.push(errorMsg(p.Lang, "over"))
@@ -242,11 +265,15 @@ func (h *Hub) ServeCitizen(ctx context.Context, sock Socket, p Citizen) {
 		c.push(raw)
 		return
 	}
+	// Registered before the return is recorded: an older socket of the
+	// same wait that is only now noticed closing sees this one and does
+	// not leave the drop standing (see citizenGone).
+	h.register(c)
 	if _, err := h.q.Returned(ctx, p.TenantID, p.Entry); err != nil {
+		h.unregister(c)
 		c.push(errorMsg(p.Lang, "over"))
 		return
 	}
-	h.register(c)
 	h.changed(ctx, p.TenantID)
 	left := false
 	read(sock, c, func(m inbound) {
@@ -267,6 +294,15 @@ func (h *Hub) citizenGone(ctx context.Context, e *Entry) {
 	case "waiting":
 		if err := h.q.Dropped(ctx, e.TenantID, e.ID); err != nil {
 			h.log.Warn("live: mark a drop", "err", err, "entry", e.ID)
+		}
+		h.mu.Lock()
+		back := h.conns[citizenKey(e.ID)] != nil
+		h.mu.Unlock()
+		if back {
+			// A new socket of theirs came meanwhile.
+			if _, err := h.q.Returned(ctx, e.TenantID, e.ID); err != nil {
+				h.log.Warn("live: mark a return", "err", err, "entry", e.ID)
+			}
 		}
 	case "in_call":
 		h.closeMedia(ctx, e.TenantID, e)
@@ -418,8 +454,7 @@ func (h *Hub) switchMode(ctx context.Context, c *conn, entry int64, owner, peer,
 func (h *Hub) ServeOperator(ctx context.Context, sock Socket, p Staff) {
 	c := &conn{key: operatorKey(p.TenantID, p.ID), tenant: p.TenantID, lang: p.Lang, user: p.ID, name: p.Name,
 		email: p.Email, base: p.Base, out: make(chan []byte, sendBuffer), gone: make(chan struct{})}
-	go pump(sock, c)
-	defer c.close()
+	defer start(sock, c)()
 	h.register(c)
 	if err := h.setStatus(ctx, c, ""); err != nil {
 		h.log.Warn("live: operator presence", "err", err)

@@ -352,3 +352,224 @@ func TestLiveCallEndToEnd(t *testing.T) {
 		t.Fatalf("dossier %s: %q", status, body)
 	}
 }
+
+// liveEntry reads a wait's state as the database has it.
+func liveEntry(t *testing.T, s *site, entry string) (status, desk string, head, dropped bool) {
+	t.Helper()
+	if err := s.db.Owner.NewRaw("SELECT status, desk, head, dropped_at IS NOT NULL FROM consultation_entries WHERE id = ?", entry).
+		Scan(context.Background(), &status, &desk, &head, &dropped); err != nil {
+		t.Fatal(err)
+	}
+	return status, desk, head, dropped
+}
+
+func entryOf(page string) string { return page[strings.LastIndex(page, "/")+1:] }
+
+func TestLiveFailures(t *testing.T) {
+	s := newSite(t)
+	in := withLive(t, s, live.Config{Rejoin: 2 * time.Second, Refresh: 300 * time.Millisecond})
+	base := "/t/" + liveTown
+	top := t // the console outlives the subtests
+
+	op := s.staff(liveTown, "sportello@lugano.example", "demo-lugano")
+	boss := s.staff(liveTown, "admin@lugano.example", "demo-lugano")
+	console := dialWS(t, op, s.url, base+"/backoffice/live/ws")
+	console.send(map[string]string{"type": "status", "status": "available"})
+	console.expect("state", func(m map[string]any) bool { return str(m, "status") == "available" })
+	// Nobody to take: a clear refusal.
+	console.send(map[string]string{"type": "take"})
+	console.expect("error", nil)
+
+	mario := s.citizen(liveTown, "mario.rossi")
+	page := joinLive(t, s.url, mario, "video")
+	entry := entryOf(page)
+
+	t.Run("citizen back within the grace keeps the place", func(t *testing.T) {
+		w := dialWS(t, mario, s.url, page+"/ws")
+		w.expect("queue", func(m map[string]any) bool { return num(m, "position") == 1 })
+		w.close()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			if _, _, _, dropped := liveEntry(t, s, entry); dropped {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the drop was not noticed")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		w = dialWS(t, mario, s.url, page+"/ws")
+		w.expect("queue", func(m map[string]any) bool { return num(m, "position") == 1 })
+		if status, _, _, dropped := liveEntry(t, s, entry); status != "waiting" || dropped {
+			t.Fatalf("back: %s, dropped %v", status, dropped)
+		}
+		w.close()
+	})
+
+	t.Run("operator drops: the citizen is back at the head", func(t *testing.T) {
+		w := dialWS(t, mario, s.url, page+"/ws")
+		w.expect("queue", nil)
+		console.send(map[string]string{"type": "take"})
+		console.expect("call", nil)
+		w.expect("call", nil)
+		console.close()
+		w.expect("notice", func(m map[string]any) bool { return str(m, "reason") == "operator_dropped" && str(m, "text") != "" })
+		w.expect("queue", func(m map[string]any) bool { return num(m, "position") == 1 })
+		if status, _, head, _ := liveEntry(t, s, entry); status != "waiting" || !head {
+			t.Fatalf("after the operator dropped: %s, head %v", status, head)
+		}
+		console = dialWS(top, op, s.url, base+"/backoffice/live/ws")
+		console.expect("state", func(m map[string]any) bool { return str(m, "status") == "away" })
+		console.send(map[string]string{"type": "status", "status": "available"})
+		console.expect("state", func(m map[string]any) bool { return str(m, "status") == "available" })
+
+		// The citizen drops during the next call: the operator is told,
+		// the citizen keeps the head of the queue for the grace.
+		console.send(map[string]string{"type": "take"})
+		console.expect("call", nil)
+		w.expect("call", nil)
+		w.close()
+		console.expect("ended", func(m map[string]any) bool { return str(m, "reason") == "citizen_dropped" })
+		w = dialWS(t, mario, s.url, page+"/ws")
+		w.expect("queue", func(m map[string]any) bool { return num(m, "position") == 1 })
+		if status, _, head, _ := liveEntry(t, s, entry); status != "waiting" || !head {
+			t.Fatalf("after the citizen came back: %s, head %v", status, head)
+		}
+		w.close()
+	})
+
+	t.Run("two operators take the same citizen: one call", func(t *testing.T) {
+		w := dialWS(t, mario, s.url, page+"/ws")
+		w.expect("queue", nil)
+		other := dialWS(t, boss, s.url, base+"/backoffice/live/ws")
+		other.send(map[string]string{"type": "status", "status": "available"})
+		other.expect("state", func(m map[string]any) bool { return str(m, "status") == "available" })
+		console.send(map[string]string{"type": "take"})
+		other.send(map[string]string{"type": "take"})
+		got := 0
+		for _, c := range []*ws{console, other} {
+			m := c.expectAny("call", "error")
+			if m["type"] == "call" {
+				got++
+			}
+		}
+		if got != 1 {
+			t.Fatalf("%d operators got the call", got)
+		}
+		w.expect("call", nil)
+		// Whoever got it passes the citizen on to the registry office.
+		for _, c := range []*ws{console, other} {
+			c.send(map[string]string{"type": "transfer", "desk": "nowhere"})
+			c.send(map[string]string{"type": "transfer", "desk": "anagrafe"})
+		}
+		w.expect("notice", func(m map[string]any) bool { return str(m, "reason") == "transferred" })
+		if status, desk, head, _ := liveEntry(t, s, entry); status != "waiting" || desk != "anagrafe" || !head {
+			t.Fatalf("after the transfer: %s at %s, head %v", status, desk, head)
+		}
+		other.close()
+		w.close()
+	})
+
+	t.Run("a plugin restart ends the call with a message to both", func(t *testing.T) {
+		w := dialWS(t, mario, s.url, page+"/ws")
+		w.expect("queue", nil)
+		console.send(map[string]string{"type": "take"})
+		console.expect("call", nil)
+		mediaCall(t, w, console)
+		if err := in.sup.Restart(context.Background(), "consultation"); err != nil {
+			t.Fatal(err)
+		}
+		w.expect("ended", func(m map[string]any) bool { return str(m, "reason") == "plugin" && str(m, "text") != "" })
+		console.expect("ended", func(m map[string]any) bool { return str(m, "reason") == "plugin" })
+		if status, _, _, _ := liveEntry(t, s, entry); status != "ended" {
+			t.Fatalf("after the restart: %s", status)
+		}
+	})
+
+	t.Run("a citizen gone past the grace loses the place", func(t *testing.T) {
+		giulia := s.citizen(liveTown, "giulia.bianchi")
+		gpage := joinLive(t, s.url, giulia, "chat")
+		w := dialWS(t, giulia, s.url, gpage+"/ws")
+		w.expect("queue", nil)
+		w.close()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if status, _, _, _ := liveEntry(t, s, entryOf(gpage)); status == "left" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the wait did not end after the grace")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		w = dialWS(t, giulia, s.url, gpage+"/ws")
+		w.expect("ended", nil)
+		var st string
+		if err := s.db.Owner.NewRaw("SELECT d.status FROM consultation_entries e JOIN dossiers d ON d.tenant_id = e.tenant_id AND d.id = e.dossier_id WHERE e.id = ?",
+			entryOf(gpage)).Scan(context.Background(), &st); err != nil {
+			t.Fatal(err)
+		}
+		if st != "withdrawn" {
+			t.Fatalf("dossier of a lost wait: %s", st)
+		}
+	})
+}
+
+// expectAny waits for the first message of one of types.
+func (w *ws) expectAny(types ...string) map[string]any {
+	w.t.Helper()
+	deadline := time.After(15 * time.Second)
+	for {
+		select {
+		case m, open := <-w.in:
+			if !open {
+				w.t.Fatalf("socket closed waiting for %v; seen %v", types, w.seen)
+			}
+			w.seen = append(w.seen, m)
+			for _, typ := range types {
+				if m["type"] == typ {
+					return m
+				}
+			}
+		case <-deadline:
+			w.t.Fatalf("none of %v in 15 s; seen %v", types, w.seen)
+		}
+	}
+}
+
+// TestLiveTwoInstances: the citizen is on one app instance, the operator
+// on another, one database between them; the call's media go through the
+// operator's instance's plugin.
+func TestLiveTwoInstances(t *testing.T) {
+	s := newSite(t)
+	withLive(t, s, live.Config{})
+	b := startLive(t, s, "b", "", live.Config{})
+	base := "/t/" + liveTown
+
+	mario := s.citizen(liveTown, "mario.rossi")
+	page := joinLive(t, s.url, mario, "video")
+	call := dialWS(t, mario, s.url, page+"/ws")
+	call.expect("queue", nil)
+
+	op := s.staff(liveTown, "sportello@lugano.example", "demo-lugano")
+	console := dialWS(t, op, b.url, base+"/backoffice/live/ws")
+	console.send(map[string]string{"type": "status", "status": "available"})
+	// The citizen on instance a sees the operator of instance b.
+	call.expect("queue", func(m map[string]any) bool { return num(m, "operators") == 1 })
+	console.expect("state", func(m map[string]any) bool { q, _ := m["queue"].([]any); return len(q) == 1 })
+	console.send(map[string]string{"type": "take"})
+	console.expect("call", nil)
+	call.expect("call", nil)
+	cp, opp := mediaCall(t, call, console)
+	bothKinds(t, cp, opp)
+
+	call.send(map[string]string{"type": "chat", "text": "Da un'altra istanza"})
+	console.expect("chat", func(m map[string]any) bool { return str(m, "text") == "Da un'altra istanza" })
+	console.send(map[string]string{"type": "chat", "text": "Ricevuto"})
+	call.expect("chat", func(m map[string]any) bool { return str(m, "text") == "Ricevuto" })
+	call.send(map[string]string{"type": "leave"})
+	console.expect("ended", func(m map[string]any) bool { return str(m, "reason") == "citizen" })
+	if status, _, _, _ := liveEntry(t, s, entryOf(page)); status != "left" {
+		t.Fatalf("after the citizen left: %s", status)
+	}
+}
