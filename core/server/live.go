@@ -130,6 +130,7 @@ func (s *Server) liveRoutes(r fiber.Router) {
 	r.Get("/backoffice/live/ws", s.requireTenant, staff, s.liveOperatorUpgrade, websocket.New(s.liveOperatorSocket))
 	r.Post("/backoffice/live/:entry/files", s.requireTenant, staff, s.liveOperatorFile)
 	r.Post("/backoffice/live/:entry/link", s.requireTenant, staff, s.liveLink)
+	r.Post("/backoffice/live/:entry/payment", s.requireTenant, staff, s.livePayment)
 }
 
 // myEntry is the signed-in citizen's wait of the path.
@@ -297,7 +298,7 @@ func (s *Server) liveConsolePage(c *fiber.Ctx) error {
 	}
 	data := &web.LiveConsole{WSURL: rs.base + "/backoffice/live/ws", ICEServers: s.Live.Hub().ICE().BrowserJSON(),
 		Status:     "away",
-		PaymentURL: rs.base + "/backoffice/live/{entry}/link",
+		PaymentURL: rs.base + "/backoffice/live/{entry}/payment",
 		FilesURL:   rs.base + "/backoffice/live/{entry}/files",
 		IntakeURL:  rs.base + "/backoffice/new?channel=web"}
 	for _, d := range desks {
@@ -424,4 +425,55 @@ func (s *Server) liveLink(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"url": link["url"]})
+}
+
+// livePayment asks the citizen in the call to pay: the live service's
+// payment action on the call's dossier, then a link to the payment on the
+// citizen's side.
+func (s *Server) livePayment(c *fiber.Ctx) error {
+	e, err := s.operatorEntry(c)
+	if err != nil {
+		return err
+	}
+	rs := state(c)
+	ctx := c.UserContext()
+	rec, err := s.Catalog.Get(ctx, liveService)
+	if err != nil {
+		return errNotFound
+	}
+	action := dossierAction(rec, "staff", "payment")
+	if action == nil || s.Payments == nil {
+		return errNotFound
+	}
+	d, err := s.Dossiers.Get(ctx, rs.tenant.ID, e.DossierID)
+	if err != nil {
+		return err
+	}
+	out, err := s.runDossierAction(c, rec, action, d, s.dossierActor(c), dossier.AnyVersion)
+	if err != nil {
+		return err
+	}
+	if out.status != fiber.StatusOK {
+		var msgs []string
+		for _, m := range out.errs {
+			msgs = append(msgs, m)
+		}
+		return c.Status(out.status).JSON(fiber.Map{"error": strings.Join(msgs, " ")})
+	}
+	pays, err := s.Payments.ForDossier(ctx, rs.tenant.ID, d.ID)
+	if err != nil || len(pays) == 0 {
+		return fmt.Errorf("the payment just asked for: %w", err)
+	}
+	p := pays[0]
+	for _, x := range pays {
+		if x.ID > p.ID {
+			p = x
+		}
+	}
+	link := map[string]string{"type": "link", "label": fmt.Sprintf("%s · %s %d.%02d", p.Reason, p.Currency, p.AmountCents/100, p.AmountCents%100),
+		"url": rs.base + "/payments/" + strconv.FormatInt(p.ID, 10)}
+	if err := s.Live.Hub().Share(ctx, rs.tenant.ID, e.ID, link, nil); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"url": link["url"], "message": out.message})
 }

@@ -337,6 +337,15 @@ func TestLiveCallEndToEnd(t *testing.T) {
 	got := call.expect("file", nil)
 	expect(t, mario.get(s.url+str(got, "url")), 200)
 
+	// The operator asks for a fee; the citizen gets the link to pay it.
+	r = op.form(base+"/backoffice/live", base+"/backoffice/live/"+entry+"/payment",
+		url.Values{"amount": {"16,50"}, "reason": {"Diritti di segreteria"}})
+	expect(t, r, 200, "/payments/")
+	pay := call.expect("link", nil)
+	expect(t, mario.get(s.url+str(pay, "url")), 200, "Diritti di segreteria")
+	expect(t, op.form(base+"/backoffice/live", base+"/backoffice/live/"+entry+"/payment",
+		url.Values{"amount": {"-3"}, "reason": {"x"}}), 422)
+
 	console.send(map[string]string{"type": "end"})
 	call.expect("ended", func(m map[string]any) bool { return str(m, "text") != "" })
 	console.expect("ended", nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -32,7 +33,8 @@ type config struct {
 	Closes string   `json:"closes"`
 	// Desks are lines "code: name | operators"; the host runs their
 	// queues, citizens join the first.
-	Desks string `json:"desks"`
+	Desks    string `json:"desks"`
+	Currency string `json:"currency"`
 }
 
 // firstDesk is the code of the first desk line, "urp" with none.
@@ -83,6 +85,16 @@ var msg = sdk.Messages{
 		"de": "Sie warten bereits oder sind im Gespräch mit dem Online-Schalter (Vorgang Nr. %s): Den Link finden Sie unter \"Meine Anfragen\".",
 		"en": "You are already waiting or talking at the online front desk (case no. %s): you find the link in \"My requests\".",
 	},
+	"staff_only": {
+		"it": "Solo il personale del Comune può chiedere un pagamento.",
+		"de": "Nur die Mitarbeitenden der Gemeinde können eine Zahlung anfordern.",
+		"en": "Only the town's staff can ask for a payment.",
+	},
+	"payment_asked": {
+		"it": "Richiesta di pagamento inviata.",
+		"de": "Zahlungsaufforderung gesendet.",
+		"en": "Payment request sent.",
+	},
 	"no_appointment": {
 		"it": "Non troviamo un tuo appuntamento con questo codice.",
 		"de": "Wir finden keinen Termin von Ihnen mit diesem Code.",
@@ -106,9 +118,44 @@ var msg = sdk.Messages{
 }
 
 func (s *service) Handle(ctx context.Context, req *sdk.Request) (*sdk.Response, error) {
-	if req.Action != "join" {
-		return nil, fmt.Errorf("unknown action %q", req.Action)
+	switch req.Action {
+	case "join":
+		return s.join(ctx, req)
+	case "payment":
+		return s.payment(ctx, req)
 	}
+	return nil, fmt.Errorf("unknown action %q", req.Action)
+}
+
+type paymentForm struct {
+	Amount float64 `json:"amount"`
+	Reason string  `json:"reason"`
+}
+
+// payment asks the citizen of a call's dossier to pay (a fee the
+// operator finds due while talking): the host shows them the link.
+func (s *service) payment(ctx context.Context, req *sdk.Request) (*sdk.Response, error) {
+	if req.Actor.Kind != sdk.ActorStaff {
+		return sdk.Refused(msg.Get(req.Lang, "staff_only")), nil
+	}
+	var f paymentForm
+	if err := req.Decode(&f); err != nil {
+		return nil, err
+	}
+	cfg := config{Currency: "EUR"}
+	if err := req.DecodeConfig(&cfg); err != nil {
+		return nil, err
+	}
+	p, err := req.Host.CreatePayment(ctx, sdk.NewPayment{AmountCents: int64(math.Round(f.Amount * 100)), Currency: cfg.Currency,
+		Reason: strings.TrimSpace(f.Reason), DossierID: req.DossierID})
+	if err != nil {
+		return nil, fmt.Errorf("payment for dossier %d: %w", req.DossierID, err)
+	}
+	return &sdk.Response{Outcome: sdk.OutcomeOK, Message: msg.Get(req.Lang, "payment_asked"),
+		Data: map[string]any{"payment": p.GetId()}}, nil
+}
+
+func (s *service) join(ctx context.Context, req *sdk.Request) (*sdk.Response, error) {
 	var j join
 	if err := req.Decode(&j); err != nil {
 		return nil, err

@@ -141,3 +141,37 @@ func TestStaffCannotJoin(t *testing.T) {
 		t.Fatalf("%+v, %v", res, err)
 	}
 }
+
+func TestPaymentDuringACall(t *testing.T) {
+	h := sdktest.New(t, manifest)
+	h.Now = at("2026-03-02 10:00")
+	ctx := context.Background()
+	svc := &service{now: h.Now}
+	res, err := h.Handle(ctx, svc, sdktest.Call{Actor: sdktest.Citizen(1), Action: "join", Values: h.Example("join"),
+		Config: h.ConfigExample()})
+	if err != nil || res.Outcome != sdk.OutcomeOK {
+		t.Fatalf("join: %+v, %v", res, err)
+	}
+	cfg := map[string]any{"currency": "CHF"}
+	cases := []struct {
+		name  string
+		actor sdk.Actor
+		want  string
+	}{
+		{"the operator asks", sdktest.Staff(3), sdk.OutcomeOK},
+		{"the citizen cannot", sdktest.Citizen(1), sdk.OutcomeRefused},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := h.Handle(ctx, svc, sdktest.Call{Actor: c.actor, Action: "payment", DossierID: res.DossierID,
+				Values: map[string]any{"amount": 16.5, "reason": "Diritti di segreteria"}, Config: cfg})
+			if err != nil || res.Outcome != c.want {
+				t.Fatalf("%+v, %v", res, err)
+			}
+		})
+	}
+	pays := h.Tenant(1).Payments
+	if len(pays) != 1 || pays[0].GetAmountCents() != 1650 || pays[0].GetCurrency() != "CHF" || pays[0].GetDossierId() != res.DossierID {
+		t.Fatalf("payments: %v", pays)
+	}
+}
