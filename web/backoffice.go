@@ -243,6 +243,9 @@ type MyRequestData struct {
 	Payments []PaymentRow    `json:"payments,omitempty"`
 	Actions  []ServiceAction `json:"-"`
 	BackURL  string          `json:"-"`
+	// LiveURL is the page of the citizen's wait or call at a live desk
+	// about this request, while it lasts ("" otherwise).
+	LiveURL string `json:"live_url,omitempty"`
 	// Result is what an action answered; Refusal why it was declined.
 	Result  *ServiceResult `json:"-"`
 	Refusal string         `json:"-"`

@@ -15,6 +15,7 @@ package live
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -713,4 +714,21 @@ func (h *Hub) dossierStatus(ctx context.Context, e *Entry, status string) {
 	if _, err := h.dossiers.SetStatus(ctx, e.TenantID, e.DossierID, dossier.AnyVersion, by, status, ""); err != nil {
 		h.log.Warn("live: dossier status", "err", err, "entry", e.ID, "status", status)
 	}
+}
+
+// Waiting is the wait or call in progress about a dossier, if any: the
+// citizen who left its page finds the way back from the dossier's.
+func (h *Hub) Waiting(ctx context.Context, tenant, dossierID int64) (int64, bool, error) {
+	var id int64
+	err := h.db.InTenant(ctx, tenant, func(ctx context.Context, tx bun.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT id FROM consultation_entries WHERE tenant_id = ? AND dossier_id = ?
+			AND status IN ('waiting', 'in_call')`, tenant, dossierID).Scan(&id)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("wait of dossier %d: %w", dossierID, err)
+	}
+	return id, true, nil
 }

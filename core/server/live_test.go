@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -274,6 +275,13 @@ func TestLiveCallEndToEnd(t *testing.T) {
 	mario := s.citizen(liveTown, "mario.rossi")
 	page := joinLive(t, s.url, mario, "video")
 	expect(t, mario.get(s.url+page), 200, `data-live="call"`)
+	// The request's page leads back to the wait.
+	var dossierID int64
+	if err := s.db.Owner.NewRaw("SELECT dossier_id FROM consultation_entries WHERE id = ?", entryOf(page)).
+		Scan(context.Background(), &dossierID); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, mario.get(fmt.Sprintf("%s/requests/%d", base, dossierID)), 200, `id="live-resume"`, `href="`+page+`"`)
 	// A second wait of the same citizen is refused, and leaves no second
 	// dossier waiting.
 	svc := base + "/services/consultation"

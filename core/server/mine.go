@@ -131,6 +131,13 @@ func (s *Server) renderMyRequest(c *fiber.Ctx, d *dossier.Dossier, status int, f
 	if md.Payments, err = s.dossierPayments(c, d); err != nil {
 		return err
 	}
+	if h := s.Live.Hub(); h != nil && d.ServiceID == liveService {
+		if id, ok, err := h.Waiting(ctx, rs.tenant.ID, d.ID); err != nil {
+			return err
+		} else if ok {
+			md.LiveURL = rs.base + "/live/" + strconv.FormatInt(id, 10)
+		}
+	}
 	if rec != nil && rec.Manifest != nil {
 		if md.Actions, err = s.dossierActions(c, rec, "citizen", base+"/actions/", failed, doc, errs); err != nil {
 			return err
