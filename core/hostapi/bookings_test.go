@@ -49,7 +49,7 @@ type bookingEnv struct {
 	monday time.Time // midnight starting that Monday, in Rome
 }
 
-func newBookingEnv(t *testing.T) *bookingEnv {
+func newBookingEnv(t *testing.T, opts ...hostapi.Option) *bookingEnv {
 	t.Helper()
 	rome, err := time.LoadLocation("Europe/Rome")
 	if err != nil {
@@ -62,7 +62,7 @@ func newBookingEnv(t *testing.T) *bookingEnv {
 	monday := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, rome)
 	clock := &bookingClock{t: monday.Add(8 * time.Hour)}
 	db := pg.NewDB(t)
-	srv := hostapi.New(db.App, slog.New(slog.NewTextHandler(t.Output(), nil)), hostapi.WithBookingClock(clock.Now))
+	srv := hostapi.New(db.App, slog.New(slog.NewTextHandler(t.Output(), nil)), append(opts, hostapi.WithBookingClock(clock.Now))...)
 	return &bookingEnv{env: &env{t: t, db: db, srv: srv, clients: map[string]pb.HostAPIClient{}},
 		clock: clock, rome: rome, monday: monday}
 }
