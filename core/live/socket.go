@@ -310,6 +310,7 @@ func (h *Hub) citizenGone(ctx context.Context, e *Entry) {
 			h.log.Warn("live: requeue a dropped citizen", "err", err, "entry", e.ID)
 			return
 		}
+		h.dossierStatus(ctx, e, "queued")
 		if err := h.q.Dropped(ctx, e.TenantID, e.ID); err != nil {
 			h.log.Warn("live: mark a drop", "err", err, "entry", e.ID)
 		}
@@ -486,6 +487,7 @@ func (h *Hub) operatorGone(ctx context.Context, tenant, entry int64) {
 		h.log.Warn("live: requeue after an operator dropped", "err", err, "entry", entry)
 		return
 	}
+	h.dossierStatus(ctx, e, "queued")
 	h.tell(ctx, citizenKey(entry), entry, "detach", "operator_dropped", "operator_dropped")
 }
 
@@ -624,6 +626,7 @@ func (h *Hub) startCall(ctx context.Context, c *conn, e *Entry) {
 	h.mu.Lock()
 	h.calls[e.ID] = &call{tenant: c.tenant, plugin: plugin, operator: c.user, mode: e.Mode}
 	h.mu.Unlock()
+	h.dossierStatus(ctx, e, "in_call")
 	ckey := citizenKey(e.ID)
 	c.setCall(e.ID, h.cfg.Instance, ckey)
 	waited := int(time.Since(e.JoinedAt).Seconds())
@@ -723,6 +726,7 @@ func (h *Hub) transfer(ctx context.Context, c *conn, entry int64, m inbound) {
 		return
 	}
 	h.closeMedia(ctx, c.tenant, before)
+	h.dossierStatus(ctx, before, "queued")
 	c.clearCall(entry)
 	shown := toName
 	if toOp != 0 {
