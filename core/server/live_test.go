@@ -120,9 +120,10 @@ func startLive(t *testing.T, s *site, name, addr string, cfg live.Config) *liveI
 func withLive(t *testing.T, s *site, cfg live.Config) *liveInstance {
 	t.Helper()
 	s.stop()
-	in := startLive(t, s, "a", strings.TrimPrefix(s.url, "http://"), cfg)
-	s.srv = in.srv
-	s.stop = in.stop
+	// A fresh port: the one just freed may be taken meanwhile. Cookies
+	// do not mind the port, nor does the development provider.
+	in := startLive(t, s, "a", "", cfg)
+	s.srv, s.stop, s.url = in.srv, in.stop, in.url
 	tid := mustTenant(t, s, liveTown).ID
 	if _, err := s.db.Owner.ExecContext(context.Background(),
 		"UPDATE tenant_services SET config = ?, state = 'published', enabled = true WHERE tenant_id = ? AND service_id = 'consultation'",
