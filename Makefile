@@ -4,7 +4,7 @@ BIN     := bin
 PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 VENDOR  := web/static/vendor/.stamp
 
-.PHONY: all build run test vet vendor bench-portal bench-backoffice bench-booking bench-helpdesk clean
+.PHONY: all build run test vet vendor bench-portal bench-backoffice bench-booking bench-helpdesk bench-consultation clean
 
 all: build
 
@@ -47,6 +47,10 @@ bench-backoffice:
 # 64 Open311 clients filing helpdesk reports, next to the same PostgreSQL's raw insert rate.
 bench-helpdesk:
 	$(GO) run ./bench/helpdesk
+
+# Live consultation: take-to-media latency and relayed sessions per core, next to direct pion peers.
+bench-consultation:
+	$(GO) run ./bench/consultation
 
 clean:
 	rm -rf $(BIN) web/static/vendor
