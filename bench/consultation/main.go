@@ -140,7 +140,7 @@ func main() {
 	var steps string
 	flag.IntVar(&o.calls, "n", 40, "calls of the latency measurement")
 	flag.DurationVar(&o.window, "window", 10*time.Second, "CPU measurement window of each step")
-	flag.StringVar(&steps, "steps", "5,10,15,20,25,30,40,50,60", "concurrent sessions of the capacity steps, ascending")
+	flag.StringVar(&steps, "steps", "10,25,50,75,100,125,150", "concurrent sessions of the capacity steps, ascending")
 	flag.Parse()
 	for _, s := range strings.Split(steps, ",") {
 		var k int
