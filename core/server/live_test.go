@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -590,4 +591,89 @@ func TestLiveTwoInstances(t *testing.T) {
 	if status, _, _, _ := liveEntry(t, s, entryOf(page)); status != "left" {
 		t.Fatalf("after the citizen left: %s", status)
 	}
+}
+
+// TestLiveChatAndColleagues: a call in writing only (no media at all), a
+// document from the citizen, a request of theirs handed over as a link,
+// and a transfer to a colleague, who alone may take them.
+func TestLiveChatAndColleagues(t *testing.T) {
+	s := newSite(t)
+	withLive(t, s, live.Config{})
+	base := "/t/" + liveTown
+
+	op := s.staff(liveTown, "sportello@lugano.example", "demo-lugano")
+	boss := s.staff(liveTown, "admin@lugano.example", "demo-lugano")
+	console := dialWS(t, op, s.url, base+"/backoffice/live/ws")
+	console.send(map[string]string{"type": "status", "status": "available"})
+	console.expect("state", func(m map[string]any) bool { return str(m, "status") == "available" })
+	colleague := dialWS(t, boss, s.url, base+"/backoffice/live/ws")
+	colleague.send(map[string]string{"type": "status", "status": "available"})
+	// Each sees the other among the colleagues.
+	st := console.expect("state", func(m map[string]any) bool {
+		cs, _ := m["colleagues"].([]any)
+		return len(cs) == 1 && str(cs[0].(map[string]any), "status") == "available"
+	})
+	bossID := str(st["colleagues"].([]any)[0].(map[string]any), "id")
+
+	anna := s.citizen(liveTown, "anna.verdi")
+	page := joinLive(t, s.url, anna, "chat")
+	entry := entryOf(page)
+	call := dialWS(t, anna, s.url, page+"/ws")
+	call.expect("queue", func(m map[string]any) bool { return num(m, "operators") == 2 })
+
+	console.send(map[string]string{"type": "take"})
+	console.expect("call", func(m map[string]any) bool { return str(m, "mode") == "chat" })
+	call.expect("call", func(m map[string]any) bool { return str(m, "mode") == "chat" })
+	call.send(map[string]string{"type": "chat", "text": "Ho una domanda sulla TARI"})
+	console.expect("chat", func(m map[string]any) bool { return str(m, "from") == "citizen" })
+
+	// A document the citizen shows reaches the operator.
+	r := anna.multipart(s.url+page, s.url+page+"/files", url.Values{},
+		fileUpload{field: "file", name: "bolletta.pdf", content: []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")})
+	expect(t, r, 200, "bolletta.pdf")
+	f := console.expect("file", func(m map[string]any) bool { return str(m, "from") == "citizen" })
+	expect(t, op.get(s.url+str(f, "url")), 200)
+
+	// One of her requests, handed over as a link; not another citizen's.
+	var own, other string
+	if err := s.db.Owner.NewRaw("SELECT d.number FROM consultation_entries e JOIN dossiers d ON d.tenant_id = e.tenant_id AND d.id = e.dossier_id WHERE e.id = ?",
+		entry).Scan(context.Background(), &own); err != nil {
+		t.Fatal(err)
+	}
+	mario := s.citizen(liveTown, "mario.rossi")
+	joinLive(t, s.url, mario, "chat")
+	if err := s.db.Owner.NewRaw("SELECT d.number FROM consultation_entries e JOIN dossiers d ON d.tenant_id = e.tenant_id AND d.id = e.dossier_id WHERE e.id <> ? ORDER BY e.id DESC LIMIT 1",
+		entry).Scan(context.Background(), &other); err != nil {
+		t.Fatal(err)
+	}
+	link := base + "/backoffice/live/" + entry + "/link"
+	expect(t, op.form(s.url+base+"/backoffice/live", s.url+link, url.Values{"number": {other}}), 404)
+	expect(t, op.form(s.url+base+"/backoffice/live", s.url+link, url.Values{"number": {own}}), 200)
+	call.expect("link", func(m map[string]any) bool { return strings.HasPrefix(str(m, "label"), own) })
+	// Nobody else's call: the colleague cannot post into it.
+	expect(t, boss.form(s.url+base+"/backoffice/live", s.url+link, url.Values{"number": {own}}), 409)
+
+	// Passed to the colleague: only they see her as theirs, and take her.
+	console.send(map[string]string{"type": "transfer", "operator": bossID})
+	console.expect("ended", func(m map[string]any) bool { return str(m, "reason") == "transferred" })
+	call.expect("notice", func(m map[string]any) bool { return str(m, "reason") == "transferred" })
+	colleague.expect("state", func(m map[string]any) bool {
+		q, _ := m["queue"].([]any)
+		for _, row := range q {
+			if r := row.(map[string]any); fmt.Sprint(num(r, "entry")) == entry && r["for_me"] == true {
+				return true
+			}
+		}
+		return false
+	})
+	id, _ := strconv.ParseInt(entry, 10, 64)
+	console.send(map[string]any{"type": "take", "entry": id})
+	console.expect("error", nil)
+	colleague.send(map[string]any{"type": "take", "entry": id})
+	colleague.expect("call", func(m map[string]any) bool { return num(m, "entry") == id })
+	call.expect("call", nil)
+	call.send(map[string]string{"type": "chat", "text": "Grazie"})
+	colleague.expect("chat", func(m map[string]any) bool { return str(m, "text") == "Grazie" })
+	colleague.send(map[string]string{"type": "end"})
+	call.expect("ended", nil)
 }
