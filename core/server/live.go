@@ -20,7 +20,6 @@ import (
 	"github.com/sportello/sportello/core/hostapi"
 	"github.com/sportello/sportello/core/live"
 	"github.com/sportello/sportello/core/pluginhost"
-	"github.com/sportello/sportello/plugins/sdk"
 	"github.com/sportello/sportello/plugins/sdk/pb"
 	"github.com/sportello/sportello/web"
 )
@@ -106,7 +105,7 @@ func (d liveDirectory) Desks(ctx context.Context, tenantID int64) ([]live.Desk, 
 	if err != nil {
 		return nil, err
 	}
-	return live.DesksOf(ts.Config, time.Now(), sdk.Zone)
+	return live.DesksOf(ts.Config, time.Now())
 }
 
 // relayer is the supervisor as the hub's Relayer (nil without plugins).

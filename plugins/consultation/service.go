@@ -37,16 +37,6 @@ type config struct {
 	Currency string `json:"currency"`
 }
 
-// firstDesk is the code of the first desk line, "urp" with none.
-func firstDesk(desks string) string {
-	for _, line := range strings.Split(desks, "\n") {
-		if id, _, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(id) != "" {
-			return strings.TrimSpace(id)
-		}
-	}
-	return "urp"
-}
-
 // queued is the status of the dossier of a wait at a desk; the host's
 // queue takes it from there.
 const queued = "queued"
@@ -177,14 +167,23 @@ func (s *service) join(ctx context.Context, req *sdk.Request) (*sdk.Response, er
 		now = s.now
 	}
 	t := now().In(sdk.Zone)
-	// "HH:MM" strings compare in clock order; the schema's format has made
-	// sure of the shape, seconds or not.
-	hhmm := t.Format("15:04")
-	// Closing at "00:00" is closing at midnight.
-	if !slices.Contains(cfg.Days, weekdays[t.Weekday()]) || hhmm < cfg.Opens[:5] || (hhmm >= cfg.Closes[:5] && cfg.Closes[:5] != "00:00") {
-		return sdk.Refused(msg.Get(lang, "closed", list(lang, "day.", ordered(cfg.Days)), cfg.Opens[:5], cfg.Closes[:5])), nil
+	// Citizens join the first desk open now, by its hours or the
+	// service's; operators pass them on.
+	desks := sdk.ParseDesks(cfg.Desks)
+	if len(desks) == 0 {
+		desks = []sdk.Desk{{ID: "urp"}}
 	}
-	desk := firstDesk(cfg.Desks)
+	desk := ""
+	for _, d := range desks {
+		if d.OpenAt(t, cfg.Days, cfg.Opens, cfg.Closes) {
+			desk = d.ID
+			break
+		}
+	}
+	if desk == "" {
+		days, opens, closes := desks[0].Hours(cfg.Days, cfg.Opens, cfg.Closes)
+		return sdk.Refused(msg.Get(lang, "closed", list(lang, "day.", ordered(days)), opens[:5], closes[:5])), nil
+	}
 
 	// A citizen waits in one queue at a time: the host refuses a second
 	// wait, but by then the dossier would be open, so look first.

@@ -175,3 +175,37 @@ func TestPaymentDuringACall(t *testing.T) {
 		t.Fatalf("payments: %v", pays)
 	}
 }
+
+func TestFirstOpenDesk(t *testing.T) {
+	cfg := map[string]any{"modes": []string{"video", "chat"}, "days": []string{"mon", "tue", "wed", "thu", "fri"},
+		"opens": "09:00", "closes": "12:30",
+		"desks": "urp: URP | | mon 14:00-16:00\nanagrafe: Anagrafe | anna@comune.example.it\ntributi: Tributi"}
+	cases := []struct {
+		name, at, desk string
+	}{
+		{"the URP's afternoon", "2026-03-02 15:00", "urp"}, // a Monday
+		{"the morning: the first desk open is the registry", "2026-03-02 10:00", "anagrafe"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := sdktest.New(t, manifest)
+			h.Now = at(c.at)
+			res, err := h.Handle(context.Background(), &service{now: h.Now}, sdktest.Call{Actor: sdktest.Citizen(1), Action: "join",
+				Values: h.Example("join"), Config: cfg})
+			if err != nil || res.Outcome != sdk.OutcomeOK {
+				t.Fatalf("%+v, %v", res, err)
+			}
+			if q := h.Tenant(1).Queue; len(q) != 1 || q[0].Desk != c.desk {
+				t.Fatalf("queued at %+v, want %s", q, c.desk)
+			}
+		})
+	}
+	// Every desk closed: the first one's hours are the answer.
+	h := sdktest.New(t, manifest)
+	h.Now = at("2026-03-02 13:00")
+	res, err := h.Handle(context.Background(), &service{now: h.Now}, sdktest.Call{Actor: sdktest.Citizen(1), Action: "join",
+		Values: h.Example("join"), Config: cfg})
+	if err != nil || res.Outcome != sdk.OutcomeRefused || !strings.Contains(res.Message, "14:00") {
+		t.Fatalf("%+v, %v", res, err)
+	}
+}
