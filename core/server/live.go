@@ -220,12 +220,20 @@ func sameOrigin(c *fiber.Ctx) bool {
 	return err == nil && strings.EqualFold(u.Host, c.Hostname())
 }
 
-func (s *Server) liveCitizenUpgrade(c *fiber.Ctx) error {
+// upgradable refuses what is no WebSocket handshake of our own pages.
+func upgradable(c *fiber.Ctx) error {
 	if !websocket.IsWebSocketUpgrade(c) {
 		return fiber.ErrUpgradeRequired
 	}
 	if !sameOrigin(c) {
 		return errForbidden
+	}
+	return nil
+}
+
+func (s *Server) liveCitizenUpgrade(c *fiber.Ctx) error {
+	if err := upgradable(c); err != nil {
+		return err
 	}
 	e, err := s.myEntry(c)
 	if err != nil {
@@ -246,11 +254,8 @@ func (s *Server) liveCitizenSocket(conn *websocket.Conn) {
 }
 
 func (s *Server) liveOperatorUpgrade(c *fiber.Ctx) error {
-	if !websocket.IsWebSocketUpgrade(c) {
-		return fiber.ErrUpgradeRequired
-	}
-	if !sameOrigin(c) {
-		return errForbidden
+	if err := upgradable(c); err != nil {
+		return err
 	}
 	rs := state(c)
 	if rs.session == nil || rs.session.Subject.UserID == 0 {

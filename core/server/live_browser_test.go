@@ -31,7 +31,7 @@ func TestLiveCallInABrowser(t *testing.T) {
 	// without asking; the relay's candidates are on the loopback interface,
 	// which Chromium leaves out unless told; the remote video plays with
 	// no click.
-	citizen := brStartWith(t, brChromium(t),
+	citizen := brStart(t, brChromium(t),
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("allow-loopback-in-peer-connection", true),
@@ -175,39 +175,6 @@ func TestLiveCallInABrowser(t *testing.T) {
 			}
 		}
 	}
-}
-
-// brStartWith starts a headless Chromium as brStart does, with more of
-// its options, closed at the test's end.
-func brStartWith(t *testing.T, bin string, extra ...chromedp.ExecAllocatorOption) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Headless,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("metrics-recording-only", true),
-		chromedp.Flag("no-pings", true),
-		chromedp.WindowSize(1280, 1000),
-	}
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox) // Chromium's sandbox refuses to run as root
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	return ctx
 }
 
 // brPollFor waits until expr is true in the page, for longer than a step

@@ -302,6 +302,18 @@ func TestLiveCallEndToEnd(t *testing.T) {
 		return str(m, "status") == "available" && len(q) == 1
 	})
 
+	// Another site's page may not open the socket with the citizen's
+	// cookies, nor may a plain request.
+	hdr := http.Header{"Origin": {"http://elsewhere.example"}}
+	for _, c := range mario.c.Jar.Cookies(mustURL(s.url+page)) {
+		hdr.Add("Cookie", c.Name+"="+c.Value)
+	}
+	if _, res, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.url, "http")+page+"/ws", hdr); err == nil ||
+		res == nil || res.StatusCode != 403 {
+		t.Fatalf("a socket from another site: %v", err)
+	}
+	expect(t, mario.get(s.url+page+"/ws"), 426)
+
 	call := dialWS(t, mario, s.url, page+"/ws")
 	call.expect("queue", func(m map[string]any) bool { return num(m, "position") == 1 && num(m, "operators") == 1 })
 

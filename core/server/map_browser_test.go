@@ -218,8 +218,8 @@ func brChromium(t *testing.T) string {
 }
 
 // brStart starts a headless Chromium that reaches out to nothing of
-// its own accord, closed at the test's end.
-func brStart(t *testing.T, bin string) context.Context {
+// its own accord, closed at the test's end; extra adds to its options.
+func brStart(t *testing.T, bin string, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
@@ -241,7 +241,7 @@ func brStart(t *testing.T, bin string) context.Context {
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox) // Chromium's sandbox refuses to run as root
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelAlloc() })
 	// Starting the browser binds it to ctx; each step below has a deadline
