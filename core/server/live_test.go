@@ -305,7 +305,7 @@ func TestLiveCallEndToEnd(t *testing.T) {
 	// Another site's page may not open the socket with the citizen's
 	// cookies, nor may a plain request.
 	hdr := http.Header{"Origin": {"http://elsewhere.example"}}
-	for _, c := range mario.c.Jar.Cookies(mustURL(s.url+page)) {
+	for _, c := range mario.c.Jar.Cookies(mustURL(s.url + page)) {
 		hdr.Add("Cookie", c.Name+"="+c.Value)
 	}
 	if _, res, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.url, "http")+page+"/ws", hdr); err == nil ||
