@@ -598,21 +598,52 @@ func (v *view) available(desk string) int {
 	return n
 }
 
+// load reads the tenant's waiting entries once per refresh, in queue
+// order: every socket's view comes from them.
+func (v *view) load(ctx context.Context) error {
+	if v.loaded {
+		return nil
+	}
+	w, err := v.h.q.Waiting(ctx, v.tenant, nil)
+	if err != nil {
+		return err
+	}
+	v.waiting, v.loaded = w, true
+	return nil
+}
+
+// position is an entry's place among the waiting, as Queue.Position
+// counts it (those ahead at its desk, but those passed to another
+// operator); 0 when it waits no more.
+func (v *view) position(id int64) (*Entry, int) {
+	for i := range v.waiting {
+		e := &v.waiting[i]
+		if e.ID != id {
+			continue
+		}
+		pos := 1
+		for _, o := range v.waiting[:i] {
+			if o.Desk == e.Desk && (o.ForOperator == 0 || o.ForOperator == e.ForOperator) {
+				pos++
+			}
+		}
+		return e, pos
+	}
+	return nil, 0
+}
+
 func (v *view) citizenState(ctx context.Context, c *conn) (any, error) {
 	if c.inCall() {
 		return nil, nil
 	}
-	e, err := v.h.q.Get(ctx, v.tenant, c.entry)
-	if err != nil {
+	if err := v.load(ctx); err != nil {
 		return nil, err
 	}
-	if e.Status != "waiting" {
+	e, pos := v.position(c.entry)
+	if e == nil {
 		return nil, nil
 	}
-	pos, err := v.h.q.Position(ctx, v.tenant, e.ID)
-	if err != nil {
-		return nil, err
-	}
+	var err error
 	avg, ok := v.handle[e.Desk]
 	if !ok {
 		if avg, err = v.h.q.AverageHandle(ctx, v.tenant, e.Desk); err != nil {
@@ -655,12 +686,8 @@ func (v *view) operatorState(ctx context.Context, c *conn) (any, error) {
 			desks = append(desks, map[string]any{"id": d.ID, "name": d.Name, "open": d.Open})
 		}
 	}
-	if !v.loaded {
-		w, err := v.h.q.Waiting(ctx, v.tenant, nil)
-		if err != nil {
-			return nil, err
-		}
-		v.waiting, v.loaded = w, true
+	if err := v.load(ctx); err != nil {
+		return nil, err
 	}
 	status := "away"
 	var colleagues []map[string]string

@@ -338,6 +338,21 @@ func TestQueuePosition(t *testing.T) {
 	}
 	_, err := e.q.Position(e.ctx, a, 999999)
 	qWantErr(t, "position of no entry", err, ErrNoEntry)
+
+	// The hub counts the same from one read of the queue.
+	v := &view{h: &Hub{q: e.q}, tenant: a}
+	if err := v.load(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, en := range []*Entry{back, one, two, three, forGiulia, elsewhere, inCall, over} {
+		want, err := e.q.Position(e.ctx, a, en.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, got := v.position(en.ID); got != want {
+			t.Errorf("the hub's position of %q: %d, want %d", en.CitizenName, got, want)
+		}
+	}
 }
 
 func TestQueueTakeNextSkipsDroppedAndTransfers(t *testing.T) {
