@@ -115,6 +115,7 @@ type Hub struct {
 // call is a call this instance owns: its operator is connected here and
 // its media go through this instance's plugin.
 type call struct {
+	id       string // the relay's name of it (callID)
 	tenant   int64
 	plugin   string
 	operator int64
@@ -418,21 +419,43 @@ func (h *Hub) finish(ctx context.Context, tenant, entry int64, status, reason st
 	h.changed(ctx, tenant)
 }
 
-// closeMedia ends the relay of a call, on whichever instance owns it.
+// callID names one call of an entry to the relay: the entry's id and
+// when it was taken, since an entry taken again (after a drop, a
+// transfer) is another call, and a late close of the first must not end
+// the second.
+func callID(e *Entry) string {
+	if e.TakenAt == nil {
+		return strconv.FormatInt(e.ID, 10)
+	}
+	return strconv.FormatInt(e.ID, 10) + "." + strconv.FormatInt(e.TakenAt.UnixNano(), 10)
+}
+
+// closeMedia ends the relay of the call e was in, on whichever instance
+// owns it.
 func (h *Hub) closeMedia(ctx context.Context, tenant int64, e *Entry) {
 	if e.Instance == h.cfg.Instance || e.Instance == "" {
-		h.ownerStep(ctx, tenant, e.ID, "", "close", "")
+		h.ownerStep(ctx, tenant, e.ID, "", "close", callID(e))
 		return
 	}
-	if err := h.bus.publish(ctx, envelope{Kind: "relay", To: "i:" + e.Instance, Tenant: tenant, Entry: e.ID, Step: "close"}); err != nil {
+	if err := h.bus.publish(ctx, envelope{Kind: "relay", To: "i:" + e.Instance, Tenant: tenant, Entry: e.ID, Step: "close",
+		Body: callID(e)}); err != nil {
 		h.log.Warn("live: publish a close", "err", err)
 	}
 }
 
-// ownerStep runs a signaling step of a call this instance owns.
+// ownerStep runs a signaling step of a call this instance owns. A close
+// names the call it ends (body; "" the current one).
 func (h *Hub) ownerStep(ctx context.Context, tenant, entry int64, side, step, body string) {
 	h.mu.Lock()
 	c := h.calls[entry]
+	if step == "close" && body != "" && c != nil && c.id != body {
+		// The close of an earlier call of this entry: the current one stays.
+		h.mu.Unlock()
+		if h.relay != nil && c.plugin != "" {
+			_, _ = h.relay.Relay(ctx, c.plugin, sdk.RelayStep{Call: body, Kind: "close"})
+		}
+		return
+	}
 	if step == "close" {
 		delete(h.calls, entry)
 	}
@@ -461,7 +484,10 @@ func (h *Hub) ownerStep(ctx context.Context, tenant, entry int64, side, step, bo
 	if h.relay == nil || chat && step != "close" {
 		return
 	}
-	_, err := h.relay.Relay(ctx, c.plugin, sdk.RelayStep{Call: strconv.FormatInt(entry, 10), Side: side, Kind: step, Body: body})
+	if step == "close" {
+		body = ""
+	}
+	_, err := h.relay.Relay(ctx, c.plugin, sdk.RelayStep{Call: c.id, Side: side, Kind: step, Body: body})
 	if err != nil {
 		if step != "close" {
 			h.log.Warn("live: relay", "err", err, "entry", entry, "side", side, "step", step)

@@ -282,7 +282,11 @@ func (h *Hub) ServeCitizen(ctx context.Context, sock Socket, p Citizen) {
 		}
 	})
 	if h.unregister(c) && !left {
-		if e, err := h.q.Get(context.WithoutCancel(ctx), p.TenantID, p.Entry); err == nil {
+		// A call this socket was never part of is a newer socket's (the
+		// citizen came back while this one's end went unnoticed): not ours
+		// to end.
+		mine, _, _ := c.current()
+		if e, err := h.q.Get(context.WithoutCancel(ctx), p.TenantID, p.Entry); err == nil && (e.Status != "in_call" || mine == e.ID) {
 			h.citizenGone(context.WithoutCancel(ctx), e)
 		}
 	}
@@ -306,11 +310,16 @@ func (h *Hub) citizenGone(ctx context.Context, e *Entry) {
 		}
 	case "in_call":
 		h.closeMedia(ctx, e.TenantID, e)
-		if _, err := h.q.Requeue(ctx, e.TenantID, e.ID); err != nil {
+		_, err := h.q.Requeue(ctx, e.TenantID, e.ID)
+		switch {
+		case err == nil:
+			h.dossierStatus(ctx, e, "queued")
+		case !errors.Is(err, ErrTaken):
 			h.log.Warn("live: requeue a dropped citizen", "err", err, "entry", e.ID)
 			return
 		}
-		h.dossierStatus(ctx, e, "queued")
+		// Requeued here or, a moment before, by the call's own failure to
+		// start: either way the citizen is gone and has the grace.
 		if err := h.q.Dropped(ctx, e.TenantID, e.ID); err != nil {
 			h.log.Warn("live: mark a drop", "err", err, "entry", e.ID)
 		}
@@ -624,7 +633,7 @@ func (h *Hub) startCall(ctx context.Context, c *conn, e *Entry) {
 		h.log.Warn("live: the call's dossier", "err", err, "entry", e.ID)
 	}
 	h.mu.Lock()
-	h.calls[e.ID] = &call{tenant: c.tenant, plugin: plugin, operator: c.user, mode: e.Mode}
+	h.calls[e.ID] = &call{id: callID(e), tenant: c.tenant, plugin: plugin, operator: c.user, mode: e.Mode}
 	h.mu.Unlock()
 	h.dossierStatus(ctx, e, "in_call")
 	ckey := citizenKey(e.ID)
@@ -638,12 +647,19 @@ func (h *Hub) startCall(ctx context.Context, c *conn, e *Entry) {
 	h.deliver(ctx, envelope{Kind: "msg", To: ckey, Entry: e.ID, Body: h.cfg.Instance, Side: c.key, Msg: raw})
 	if e.Mode != "chat" && h.relay != nil {
 		if err := h.offer(ctx, c, e, plugin); err != nil {
-			h.log.Warn("live: open the relay", "err", err, "entry", e.ID, "plugin", plugin)
-			h.ownerStep(ctx, c.tenant, e.ID, "", "close", "")
+			h.ownerStep(ctx, c.tenant, e.ID, "", "close", callID(e))
 			c.clearCall(e.ID)
+			// A call that ended while it started (the citizen dropped) was
+			// told to both sides by whoever ended it.
+			if cur, err := h.q.Get(ctx, c.tenant, e.ID); err != nil || cur.Status != "in_call" || callID(cur) != callID(e) {
+				h.changed(ctx, c.tenant)
+				return
+			}
+			h.log.Warn("live: open the relay", "err", err, "entry", e.ID, "plugin", plugin)
 			if _, err := h.q.Requeue(ctx, c.tenant, e.ID); err != nil {
 				h.log.Warn("live: requeue", "err", err)
 			}
+			h.dossierStatus(ctx, e, "queued")
 			c.push(errorMsg(c.lang, "media_down"))
 			raw, _ := json.Marshal(map[string]any{"type": "ended", "reason": "relay", "text": say(c.lang, "media_down")})
 			c.push(raw)
@@ -658,7 +674,7 @@ func (h *Hub) offer(ctx context.Context, c *conn, e *Entry, plugin string) error
 	if err != nil {
 		return err
 	}
-	call := strconv.FormatInt(e.ID, 10)
+	call := callID(e)
 	for _, side := range []string{"operator", "citizen"} {
 		sdp, err := h.relay.Relay(ctx, plugin, sdkStep(call, side, "open", string(ice)))
 		if err != nil {

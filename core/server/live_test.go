@@ -85,7 +85,12 @@ func startLive(t *testing.T, s *site, name, addr string, cfg live.Config) *liveI
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// The hub's warnings go to the test's log: they say why a call failed.
+	var out io.Writer = io.Discard
+	if testing.Verbose() {
+		out = t.Output()
+	}
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cfg.Instance, cfg.Log = name, log
 	cfg.ICE = live.ICE{Loopback: true}
 	lv := server.NewLive(cfg)
