@@ -32,6 +32,7 @@ type QueueRequest struct {
 	Desk      string
 	Mode      string
 	Topic     string
+	Lang      string // it, de or en; "" is Italian
 	// AppointmentAt is the start of the citizen's booked appointment,
 	// zero when they queue now.
 	AppointmentAt time.Time
@@ -74,13 +75,15 @@ func (s *Server) enqueue(ctx context.Context, c Call, r *pb.EnqueueRequest) (*pb
 		return nil, invalid("mode %q: video, voice or chat", r.GetMode())
 	case len([]rune(r.GetTopic())) > 200:
 		return nil, invalid("topic: at most 200 characters")
+	case r.GetLang() != "" && r.GetLang() != "it" && r.GetLang() != "de" && r.GetLang() != "en":
+		return nil, invalid("lang %q: it, de or en", r.GetLang())
 	}
 	d, err := s.visible(ctx, c, r.GetDossierId())
 	if err != nil {
 		return nil, err
 	}
 	q := QueueRequest{TenantID: c.TenantID, PluginID: c.PluginID, CitizenID: c.Actor.ID, DossierID: d.ID,
-		Desk: r.GetDesk(), Mode: r.GetMode(), Topic: r.GetTopic()}
+		Desk: r.GetDesk(), Mode: r.GetMode(), Topic: r.GetTopic(), Lang: r.GetLang()}
 	if code := r.GetAppointmentCode(); code != "" {
 		b, err := s.bookings.Get(ctx, c.TenantID, code, booking.Actor{Citizen: c.Actor.ID})
 		if err != nil {

@@ -76,6 +76,8 @@ func TestEnqueue(t *testing.T) {
 		{"staff do not queue", start, opCtx, opAPI, &pb.EnqueueRequest{DossierId: annas, Desk: "urp", Mode: "video"}, codes.PermissionDenied},
 		{"an unknown mode", start, annaCtx, annaAPI, &pb.EnqueueRequest{DossierId: annas, Desk: "urp", Mode: "fax"}, codes.InvalidArgument},
 		{"no desk", start, annaCtx, annaAPI, &pb.EnqueueRequest{DossierId: annas, Mode: "chat"}, codes.InvalidArgument},
+		{"a language the town has not", start, annaCtx, annaAPI,
+			&pb.EnqueueRequest{DossierId: annas, Desk: "urp", Mode: "chat", Lang: "xx"}, codes.InvalidArgument},
 		{"another's dossier", start, annaCtx, annaAPI, &pb.EnqueueRequest{DossierId: brunos, Desk: "urp", Mode: "chat"}, codes.NotFound},
 		{"another's appointment", start, brunoCtx, brunoAPI,
 			&pb.EnqueueRequest{DossierId: brunos, Desk: "urp", Mode: "chat", AppointmentCode: appt.GetCode()}, codes.NotFound},

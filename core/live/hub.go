@@ -527,7 +527,7 @@ func (h *Hub) keepTranscript(ctx context.Context, e *Entry) {
 		waited = e.TakenAt.Sub(e.JoinedAt)
 	}
 	var b strings.Builder
-	b.WriteString(say(lang, "transcript", e.Mode, e.JoinedAt.In(zone).Format("02/01/2006"),
+	b.WriteString(say(lang, "transcript", say(lang, "mode."+e.Mode), e.JoinedAt.In(zone).Format("02/01/2006"),
 		say(lang, "minutes", int(waited.Round(time.Minute)/time.Minute)), clock(e.TakenAt), clock(e.EndedAt)))
 	b.WriteString("\n\n")
 	if len(msgs) == 0 {

@@ -135,7 +135,10 @@ var texts = map[string]map[string]string{
 		"de": "Keine schriftlichen Nachrichten.",
 		"en": "No written messages.",
 	},
-	"minutes": {"it": "%d min", "de": "%d Min.", "en": "%d min"},
+	"minutes":    {"it": "%d min", "de": "%d Min.", "en": "%d min"},
+	"mode.video": {"it": "video", "de": "Video", "en": "video"},
+	"mode.voice": {"it": "voce", "de": "Sprache", "en": "voice"},
+	"mode.chat":  {"it": "chat", "de": "Chat", "en": "chat"},
 }
 
 // say is text key in lang (Italian when the language has none), with

@@ -76,7 +76,7 @@ func (l *Live) Enqueue(ctx context.Context, r hostapi.QueueRequest) (*pb.QueueEn
 	if h == nil {
 		return nil, status.Error(codes.Unavailable, "the live desks are starting")
 	}
-	j := live.JoinSpec{Desk: r.Desk, DossierID: r.DossierID, CitizenID: r.CitizenID, Mode: r.Mode, Topic: r.Topic}
+	j := live.JoinSpec{Desk: r.Desk, DossierID: r.DossierID, CitizenID: r.CitizenID, Mode: r.Mode, Topic: r.Topic, Lang: r.Lang}
 	if !r.AppointmentAt.IsZero() {
 		at := r.AppointmentAt
 		j.AppointmentAt = &at

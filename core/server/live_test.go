@@ -384,7 +384,8 @@ func TestLiveCallEndToEnd(t *testing.T) {
 		Scan(context.Background(), &status, &body); err != nil {
 		t.Fatal(err)
 	}
-	if status != "completed" || !strings.Contains(body, "Buongiorno, mi sente?") || !strings.Contains(body, "Sì, benissimo.") {
+	if status != "completed" || !strings.Contains(body, "Buongiorno, mi sente?") || !strings.Contains(body, "Sì, benissimo.") ||
+		!strings.HasPrefix(body, "Conversazione allo sportello online (voce)") {
 		t.Fatalf("dossier %s: %q", status, body)
 	}
 }

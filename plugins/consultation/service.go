@@ -211,7 +211,7 @@ func (s *service) join(ctx context.Context, req *sdk.Request) (*sdk.Response, er
 		return nil, fmt.Errorf("create dossier: %w", err)
 	}
 	entry, err := req.Host.Enqueue(ctx, sdk.Enqueue{DossierID: d.GetId(), Desk: desk, Mode: j.Mode, Topic: topic,
-		AppointmentCode: strings.ToUpper(j.Appointment)})
+		AppointmentCode: strings.ToUpper(j.Appointment), Lang: lang})
 	switch {
 	case errors.Is(err, sdk.ErrConflict):
 		// The host's queue holds a wait of theirs that this service no

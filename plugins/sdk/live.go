@@ -41,11 +41,14 @@ type Enqueue struct {
 	// AppointmentCode, when set, queues the citizen at their booked
 	// appointment's time.
 	AppointmentCode string
+	// Lang is the citizen's language (the request's): the call's
+	// transcript on the dossier is written in it.
+	Lang string
 }
 
 func (h *hostClient) Enqueue(ctx context.Context, e Enqueue) (*pb.QueueEntry, error) {
 	out, err := h.api.Enqueue(h.ctx(ctx), &pb.EnqueueRequest{DossierId: e.DossierID, Desk: e.Desk, Mode: e.Mode,
-		Topic: e.Topic, AppointmentCode: e.AppointmentCode})
+		Topic: e.Topic, AppointmentCode: e.AppointmentCode, Lang: e.Lang})
 	return out, hostErr(err)
 }
 

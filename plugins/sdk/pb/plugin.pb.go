@@ -4235,6 +4235,7 @@ type EnqueueRequest struct {
 	// A booked appointment's code: the citizen then queues at its time
 	// rather than now (the engine checks it is theirs and due).
 	AppointmentCode string `protobuf:"bytes,5,opt,name=appointment_code,json=appointmentCode,proto3" json:"appointment_code,omitempty"`
+	Lang            string `protobuf:"bytes,6,opt,name=lang,proto3" json:"lang,omitempty"` // the citizen's language, for what the host writes them
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -4300,6 +4301,13 @@ func (x *EnqueueRequest) GetTopic() string {
 func (x *EnqueueRequest) GetAppointmentCode() string {
 	if x != nil {
 		return x.AppointmentCode
+	}
+	return ""
+}
+
+func (x *EnqueueRequest) GetLang() string {
+	if x != nil {
+		return x.Lang
 	}
 	return ""
 }
@@ -4743,14 +4751,15 @@ const file_sportello_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x12\n" +
 	"\x04body\x18\x04 \x01(\tR\x04body\"#\n" +
 	"\rRelayResponse\x12\x12\n" +
-	"\x04body\x18\x01 \x01(\tR\x04body\"\x98\x01\n" +
+	"\x04body\x18\x01 \x01(\tR\x04body\"\xac\x01\n" +
 	"\x0eEnqueueRequest\x12\x1d\n" +
 	"\n" +
 	"dossier_id\x18\x01 \x01(\x03R\tdossierId\x12\x12\n" +
 	"\x04desk\x18\x02 \x01(\tR\x04desk\x12\x12\n" +
 	"\x04mode\x18\x03 \x01(\tR\x04mode\x12\x14\n" +
 	"\x05topic\x18\x04 \x01(\tR\x05topic\x12)\n" +
-	"\x10appointment_code\x18\x05 \x01(\tR\x0fappointmentCode\"k\n" +
+	"\x10appointment_code\x18\x05 \x01(\tR\x0fappointmentCode\x12\x12\n" +
+	"\x04lang\x18\x06 \x01(\tR\x04lang\"k\n" +
 	"\n" +
 	"QueueEntry\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x1a\n" +
