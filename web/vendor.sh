@@ -17,11 +17,15 @@
 #     images/                           the marker and control images the
 #                                       stylesheet refers to
 #     LICENSE
+#
+# axe-core is not served: the accessibility test of core/server reads
+# node_modules/axe-core/axe.min.js, at the version package.json pins, which
+# this script checks.
 set -euo pipefail
 
 cd "$(dirname "$0")"
 
-if [[ ! -d node_modules/bootstrap-italia || ! -d node_modules/leaflet || package-lock.json -nt node_modules/.package-lock.json ]]; then
+if [[ ! -d node_modules/bootstrap-italia || ! -d node_modules/leaflet || ! -d node_modules/axe-core || package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm ci --no-audit --no-fund
 fi
 
@@ -84,3 +88,10 @@ cp "$src/images/"*.png "$dst/images/"
 cp node_modules/leaflet/LICENSE "$dst/LICENSE"
 echo "$have" > "$dst/VERSION"
 echo "vendor.sh: leaflet $have in $dst ($(du -sh "$dst" | cut -f1))"
+
+have=$(pinned axe-core)
+if [[ ! -f node_modules/axe-core/axe.min.js ]]; then
+  echo "vendor.sh: node_modules/axe-core $have has no axe.min.js" >&2
+  exit 1
+fi
+echo "vendor.sh: axe-core $have in node_modules/axe-core, for the tests only"
