@@ -39,6 +39,7 @@ require (
 )
 
 require (
+	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
 	github.com/pion/datachannel v1.6.3 // indirect
 	github.com/pion/dtls/v3 v3.1.15 // indirect
 	github.com/pion/mdns/v2 v2.2.2 // indirect
@@ -49,7 +50,9 @@ require (
 	github.com/pion/transport/v5 v5.1.4 // indirect
 	github.com/pion/turn/v5 v5.1.3 // indirect
 	github.com/savsgio/gotils v0.0.0-20240303185622-093b76447511 // indirect
+	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/wlynxg/anet v0.0.5 // indirect
+	golang.org/x/term v0.46.0
 	golang.org/x/time v0.14.0 // indirect
 )
 

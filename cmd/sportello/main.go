@@ -4,6 +4,7 @@
 //	sportello serve [--demo]          serve on SPORTELLO_ADDR (127.0.0.1:8080)
 //	sportello migrate                 apply the database migrations
 //	sportello tenant apply -f FILE    create or update tenants from manifests
+//	sportello tenant import --csv F   create the municipalities of an ISTAT list
 //	sportello tenant list [--json]    list tenants
 //	sportello tenant certificate SLUG the tenant's signing certificate
 //	sportello signing-ca              the platform's signing CA
@@ -29,6 +30,9 @@ commands:
                                  starts the development identity provider)
   migrate                        apply the database migrations
   tenant apply -f FILE|DIR ...   create or update tenants from YAML manifests
+  tenant import --csv FILE       create or update towns from a list of municipalities
+                                 (istat_code,name,province,region,population); a re-run
+                                 resumes an interrupted import and changes nothing twice
   tenant list [--json]           list the tenants
   tenant certificate SLUG [--import FILE [--password-env VAR]]
                                  show the certificate a tenant signs documents with, or
@@ -85,11 +89,13 @@ func run(ctx context.Context, args []string) error {
 		return migrate(ctx, env)
 	case "tenant":
 		if len(args) < 2 {
-			return usageError("tenant needs a subcommand: apply, list or certificate")
+			return usageError("tenant needs a subcommand: apply, import, list or certificate")
 		}
 		switch args[1] {
 		case "apply":
 			return tenantApply(ctx, env, args[2:])
+		case "import":
+			return tenantImport(ctx, env, args[2:])
 		case "list":
 			return tenantList(ctx, env, args[2:])
 		case "certificate":
