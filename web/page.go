@@ -27,6 +27,25 @@ type Page struct {
 	RequestID string
 	// Data is page-specific.
 	Data any
+	// Rating is the page rating widget above the footer of a town's pages
+	// (templates/partials/rating.html); the zero value rates the home page.
+	Rating Rating
+}
+
+// Rating is the state of the page rating widget. Its form posts to
+// {Base}/rating the fields path, stars (1 to 5), answer (one of the codes
+// of the follow-up question: clear, complete, on_track, no_problems,
+// other_good for 4 or 5 stars; unclear, incomplete, lost, problems,
+// other_bad for 1 to 3) and comment (at most 200 characters).
+type Rating struct {
+	Path string // the rated page's path below the town ("/services/helpdesk"); "" is the home page
+	Done bool   // the visitor has just rated this page: thanks instead of the form
+	// A refused rating comes back with what was sent and the reason,
+	// translated ("" for none).
+	Stars   int
+	Answer  string
+	Comment string
+	Error   string
 }
 
 // LangLink is one entry of the language switch.

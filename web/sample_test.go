@@ -114,6 +114,12 @@ func samplePages() map[string]*Page {
 			Service: CatalogService{ID: "helpdesk", Name: "Segnala un disservizio"},
 			Actions: []ServiceAction{{ID: "submit", Label: "Invia", Title: "Segnalazione", LoginURL: "/t/lugano/login?next=x"}}}),
 	}
+	// The page rating: a refused rating sent without JavaScript, and a page
+	// just rated.
+	pages["rating"] = tp("rating", "Valuta la pagina", nil, nil)
+	pages["rating"].Rating = Rating{Path: "/services/helpdesk", Stars: 2, Answer: "clear", Comment: "Troppi passaggi.",
+		Error: "Scegli una risposta alla domanda che corrisponde alle stelle che hai dato."}
+	pages["rating-thanks"] = &Page{Name: "home", Lang: "en", Tenant: town, Base: "/t/lugano", Flash: "Your rating has been sent.", Rating: Rating{Path: "/", Done: true}}
 	backofficeSamples(pages, tp, staff, citizen)
 	paymentSamples(pages, tp, staff, citizen)
 	liveSamples(pages, tp, staff, citizen)

@@ -40,7 +40,7 @@ func render(t *testing.T, r *Renderer, p *Page) string {
 
 func TestEveryPageHasASample(t *testing.T) {
 	r := newTestRenderer(t)
-	want := []string{"admin_policies", "admin_service", "admin_services", "appointment", "appointments", "backoffice", "backoffice_appointment", "backoffice_appointments", "backoffice_dossier", "backoffice_new", "error", "home", "live_call", "live_console", "login", "my_requests", "my_requests_detail", "payment", "payment_local", "payments", "platform_home", "platform_login", "profile", "service"}
+	want := []string{"admin_policies", "admin_service", "admin_services", "appointment", "appointments", "backoffice", "backoffice_appointment", "backoffice_appointments", "backoffice_dossier", "backoffice_new", "error", "home", "live_call", "live_console", "login", "my_requests", "my_requests_detail", "payment", "payment_local", "payments", "platform_home", "platform_login", "profile", "rating", "service"}
 	if got := r.Pages(); !slices.Equal(got, want) {
 		t.Errorf("Pages() = %v, want %v", got, want)
 	}
@@ -216,6 +216,13 @@ func TestRenderContent(t *testing.T) {
 		{"platform_login", []string{`action="/platform/login"`, "Sportello"}, []string{"/static/theme/", "SPID", "Amministrazione"}},
 		{"platform_home", []string{`action="/platform/logout"`, "3 active towns", "venezia.sportello.example", "IT, EN, DE", `href="/t/venezia/"`}, nil},
 		{"platform_home-empty", []string{"0 aktive Gemeinden", "Es wurde noch keine Gemeinde aktiviert."}, nil},
+		{"home", []string{`data-element="feedback"`, `action="/t/lugano/rating"`, `name="path" value="/"`, "Quanto sono chiare le informazioni su questa pagina?",
+			`name="stars" value="5"`, `value="other_bad"`, `value="other_good"`, `maxlength="200"`, "/static/js/rating.js?v="}, []string{" checked", `role="alert" id="rating-error"`}},
+		{"rating", []string{"Valuta la pagina", `href="/t/lugano/services/helpdesk"`, `name="path" value="/services/helpdesk"`,
+			`role="alert" id="rating-error"`, `id="rating-star-2" name="stars" value="2" checked`, `value="clear" checked`, "Troppi passaggi.</textarea>"}, nil},
+		{"rating-thanks", []string{"Thank you, your feedback helps us improve the service!", "Your rating has been sent."}, []string{"<form method=\"post\" action=\"/t/lugano/rating\""}},
+		{"error", nil, []string{`data-element="feedback"`, "js/rating.js"}},
+		{"platform_home", nil, []string{`data-element="feedback"`, "js/rating.js", "/rating"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.page, func(t *testing.T) {

@@ -33,8 +33,10 @@ type cachedPage struct {
 }
 
 // csrfPlaceholder stands in for the visitor's CSRF token in a cached page;
-// it is swapped for the real token when served.
-const csrfPlaceholder = "\x00csrf-token\x00"
+// it is swapped for the real token when served. Only characters that
+// html/template writes as they are (a NUL would come out as U+FFFD and never
+// be found again), and no token's shape (those have one dot).
+const csrfPlaceholder = "sportello.csrf.placeholder.5f1c9a"
 
 func newPageCache(ttl time.Duration, max int) *pageCache {
 	return &pageCache{ttl: ttl, max: max, entries: map[pageKey]cachedPage{}}

@@ -40,6 +40,7 @@ func (s *Server) page(c *fiber.Ctx, name, title string) *web.Page {
 	if u := s.currentUser(c); u != nil {
 		p.User = u
 	}
+	s.pageRating(c, p)
 	return p
 }
 
@@ -295,6 +296,8 @@ func (s *Server) renderPlatformHome(c *fiber.Ctx, status int, errID string) erro
 		p.Flash = s.i18n.T(rs.lang, "platform.restarted", nil)
 	case c.Query("done") == "restart_failed":
 		p.Flash = s.i18n.T(rs.lang, "platform.restart_failed", nil)
+	case c.Query("done") == "onboarded":
+		p.Flash = s.i18n.T(rs.lang, "onboard.done", nil)
 	}
 	return s.renderStatus(c, status, p)
 }

@@ -152,6 +152,7 @@ func (s *Server) routes() {
 	platform.Post("/logout", s.platformLogout)
 	platform.Post("/requests/:tenant/:request/:verdict", s.requirePlatform, s.decideRequest)
 	platform.Post("/plugins/:plugin/restart", s.requirePlatform, s.restartPlugin)
+	platform.Post("/tenants", s.requirePlatform, s.platformOnboard)
 
 	// A tenant's pages answer both under its own host and under /t/{slug}.
 	s.tenantRoutes(app.Group("/t/:tenant"))
@@ -173,6 +174,7 @@ func (s *Server) tenantRoutes(r fiber.Router) {
 	r.Get("/admin/policies", s.requireTenant, s.require("admin/policies", "read"), s.policies)
 	r.Post("/admin/policies", s.requireTenant, s.require("admin/policies", "write"), s.addPolicy)
 	r.Post("/admin/policies/:id/delete", s.requireTenant, s.require("admin/policies", "write"), s.removePolicy)
+	r.Post("/rating", s.requireTenant, s.rate)
 	s.catalogRoutes(r)
 	s.serviceRoutes(r)
 	s.backofficeRoutes(r)
