@@ -184,13 +184,51 @@ func (s *Server) landing(c *fiber.Ctx) error {
 	return s.render(c, p)
 }
 
+// tenantsPerPage bounds the platform's list: a platform holds every
+// Italian town (7,904), which no page should list at once.
+const tenantsPerPage = 50
+
+// tenantList is one page of the tenants whose name or slug contains the
+// query ?q=, page ?page= (from 1).
 func (s *Server) tenantList(c *fiber.Ctx) web.PlatformData {
-	var d web.PlatformData
-	for _, t := range s.Tenants.List() {
+	all := s.Tenants.List()
+	d := web.PlatformData{Count: len(all), Query: strings.TrimSpace(c.Query("q")), Page: c.QueryInt("page", 1)}
+	if len([]rune(d.Query)) > 100 {
+		d.Query = string([]rune(d.Query)[:100])
+	}
+	q := strings.ToLower(d.Query)
+	var found []*tenancy.Tenant
+	for _, t := range all {
+		if q == "" || strings.Contains(strings.ToLower(t.Name), q) || strings.Contains(t.Slug, q) {
+			found = append(found, t)
+		}
+	}
+	d.Matches = len(found)
+	d.Pages = max(1, (len(found)+tenantsPerPage-1)/tenantsPerPage)
+	d.Page = min(max(d.Page, 1), d.Pages)
+	pageURL := func(n int) string {
+		v := url.Values{}
+		if d.Query != "" {
+			v.Set("q", d.Query)
+		}
+		if n > 1 {
+			v.Set("page", strconv.Itoa(n))
+		}
+		if len(v) == 0 {
+			return c.Path()
+		}
+		return c.Path() + "?" + v.Encode()
+	}
+	if d.Page > 1 {
+		d.PrevURL = pageURL(d.Page - 1)
+	}
+	if d.Page < d.Pages {
+		d.NextURL = pageURL(d.Page + 1)
+	}
+	for _, t := range found[min((d.Page-1)*tenantsPerPage, len(found)):min(d.Page*tenantsPerPage, len(found))] {
 		d.Tenants = append(d.Tenants, web.TenantSummary{Slug: t.Slug, Name: t.Name, Domains: t.Domains,
 			Languages: t.Languages, URL: "/t/" + t.Slug + "/"})
 	}
-	d.Count = len(d.Tenants)
 	return d
 }
 

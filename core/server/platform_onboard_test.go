@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"context"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -60,4 +62,40 @@ func TestPlatformOnboardsATown(t *testing.T) {
 	en.header.Set("Accept-Language", "en")
 	expect(t, en.form(login, login, url.Values{"email": {"ops@sportello.example"}, "password": {"platform-password"}}), 303)
 	expect(t, en.form(console, onboard, url.Values{"slug": {"x"}, "name": {"X"}}), 422, "Choose at least one language")
+}
+
+// TestPlatformListPages: with a platform of many towns, the console lists
+// them fifty at a time and finds them by name or slug.
+func TestPlatformListPages(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	if _, err := s.db.Owner.ExecContext(ctx, `INSERT INTO tenants (slug, name, languages)
+		SELECT 'paese-' || n, 'Comune di Paese ' || n, '{it}' FROM generate_series(1, 120) n`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.srv.Tenants.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	addPlatformUser(t, s, "ops@sportello.example", "platform-password")
+	b := s.browser()
+	b.header.Set("Accept-Language", "it")
+	login := s.url + "/platform/login"
+	expect(t, b.form(login, login, url.Values{"email": {"ops@sportello.example"}, "password": {"platform-password"}}), 303)
+
+	r := b.get(s.url + "/platform")
+	expect(t, r, 200, "123 Comuni attivi", "Pagina 1 di 3", `href="/platform?page=2"`)
+	if n := strings.Count(r.body, `<th scope="row">`); n != 50 {
+		t.Fatalf("first page lists %d towns", n)
+	}
+	r = b.get(s.url + "/platform?page=3")
+	expect(t, r, 200, "Pagina 3 di 3", `href="/platform?page=2"`)
+	if n := strings.Count(r.body, `<th scope="row">`); n != 23 {
+		t.Fatalf("last page lists %d towns", n)
+	}
+	// Past the end is the last page; nonsense is the first.
+	expect(t, b.get(s.url+"/platform?page=99"), 200, "Pagina 3 di 3")
+	expect(t, b.get(s.url+"/platform?page=abc"), 200, "Pagina 1 di 3")
+	r = b.get(s.url + "/platform?q=" + url.QueryEscape("paese 11"))
+	expect(t, r, 200, "11 Comuni per «paese 11».", "Comune di Paese 110")
+	expect(t, b.get(s.url+"/platform?q=lugano"), 200, "1 Comune per «lugano».", "/t/lugano/")
 }
