@@ -185,10 +185,10 @@ type PlatformData struct {
 	// Query is the search the list answers (part of a name or slug);
 	// Matches how many tenants it found. PrevURL and NextURL page through
 	// them ("" at either end), Page of Pages.
-	Query             string
-	Matches           int
-	Page, Pages       int
-	PrevURL, NextURL  string
+	Query            string
+	Matches          int
+	Page, Pages      int
+	PrevURL, NextURL string
 	// Requests and Plugins show on the signed-in console only.
 	Requests []ServiceRequestRow
 	Plugins  []PluginRow
