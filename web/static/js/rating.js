@@ -39,6 +39,9 @@
   const showError = (text) => {
     alertBox.textContent = text;
     alertBox.hidden = !text;
+    // Drawn without the danger style while empty, so that a page with no
+    // error carries no error box.
+    alertBox.classList.toggle('alert-danger', Boolean(text));
   };
 
   const show = (n) => {
