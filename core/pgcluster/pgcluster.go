@@ -145,6 +145,23 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if opts.Throwaway {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}
+	c, err := launch(ctx, bin, dir, port, args, cred, opts)
+	// A port found free may be taken by the time the server binds it;
+	// a port of our own choosing is worth another try.
+	for try := 1; errors.Is(err, errStartup) && opts.Port == 0 && try < 5; try++ {
+		if port, err = freePort(); err != nil {
+			return nil, err
+		}
+		args[3] = strconv.Itoa(port)
+		c, err = launch(ctx, bin, dir, port, args, cred, opts)
+	}
+	return c, err
+}
+
+// errStartup: the server exited while starting (a port taken, say).
+var errStartup = errors.New("postgres exited during start-up")
+
+func launch(ctx context.Context, bin, dir string, port int, args []string, cred *syscall.Credential, opts Options) (*Cluster, error) {
 	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Credential: cred,
@@ -200,15 +217,19 @@ func (c *Cluster) waitReady(ctx context.Context, limit time.Duration) error {
 	defer db.Close()
 	for {
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		err := db.PingContext(pctx)
+		var dataDir string
+		err := db.QueryRowContext(pctx, "SELECT current_setting('data_directory')").Scan(&dataDir)
 		cancel()
-		if err == nil {
+		// Another cluster may answer on the port: one started at the same
+		// moment on the same free port (parallel test packages), while ours
+		// fails to bind it. Only our own data directory will do.
+		if err == nil && sameDir(dataDir, c.dir) {
 			return nil
 		}
 		select {
 		case exitErr := <-c.done:
 			c.done <- exitErr
-			return fmt.Errorf("postgres exited during start-up (%v); see its log", exitErr)
+			return fmt.Errorf("%w (%v); see its log", errStartup, exitErr)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
@@ -349,4 +370,14 @@ func Running(dir string) (int, bool) {
 // URLFor is the superuser URL of database db on a server at port.
 func URLFor(port int, db string) string {
 	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", Superuser, port, db)
+}
+
+// sameDir reports whether two paths name one directory.
+func sameDir(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	ra, errA := filepath.EvalSymlinks(a)
+	rb, errB := filepath.EvalSymlinks(b)
+	return errA == nil && errB == nil && ra == rb
 }

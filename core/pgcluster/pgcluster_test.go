@@ -3,6 +3,7 @@ package pgcluster
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -83,5 +84,34 @@ func TestStartKeepsDataAcrossRestarts(t *testing.T) {
 	defer c.Stop()
 	if err := exec(c, "DO $$ BEGIN IF (SELECT x FROM kept) <> 42 THEN RAISE 'lost'; END IF; END $$"); err != nil {
 		t.Fatalf("data after restart: %v", err)
+	}
+}
+
+// TestStartTellsItsOwnServer: a server that cannot bind its port (another
+// cluster took it a moment before) does not pass for ready because the
+// other cluster answers there.
+func TestStartTellsItsOwnServer(t *testing.T) {
+	ctx := context.Background()
+	dirs := make([]string, 2)
+	for i := range dirs {
+		d, err := os.MkdirTemp("", "pgcluster-test-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(d)
+		dirs[i] = d
+	}
+	first, err := Start(ctx, Options{Dir: dirs[0], Throwaway: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Stop()
+	second, err := Start(ctx, Options{Dir: dirs[1], Port: first.Port(), Throwaway: true})
+	if err == nil {
+		second.Stop()
+		t.Fatal("a server without its port started as if it had it")
+	}
+	if !errors.Is(err, errStartup) {
+		t.Fatalf("got %v, want a failed start", err)
 	}
 }
