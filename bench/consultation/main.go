@@ -31,7 +31,6 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -176,10 +175,8 @@ func run(o options) (bool, error) {
 	}
 	defer os.RemoveAll(dir)
 	pluginDir := filepath.Join(dir, "plugins")
-	build := exec.Command("go", "build", "-o", filepath.Join(pluginDir, "consultation"), "./plugins/consultation")
-	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return false, fmt.Errorf("build the consultation plugin: %w", err)
+	if err := fixture.Build(root, "./plugins/consultation", filepath.Join(pluginDir, "consultation")); err != nil {
+		return false, err
 	}
 
 	db, stop, err := fixture.Database(ctx)

@@ -23,7 +23,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -133,10 +132,8 @@ func run(o options) (bool, error) {
 		return false, err
 	}
 	defer os.RemoveAll(dir)
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "helpdesk"), "./plugins/helpdesk")
-	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return false, fmt.Errorf("build the helpdesk plugin: %w", err)
+	if err := fixture.Build(root, "./plugins/helpdesk", filepath.Join(dir, "helpdesk")); err != nil {
+		return false, err
 	}
 
 	db, stop, err := fixture.Database(ctx)

@@ -78,10 +78,8 @@ func run(ctx context.Context, interruptAfter time.Duration) error {
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "sportello")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/sportello")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("build: %v\n%s", err, out)
+	if err := fixture.Build(root, "./cmd/sportello", bin); err != nil {
+		return err
 	}
 
 	db, stop, err := fixture.Database(ctx)

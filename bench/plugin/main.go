@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -93,10 +92,8 @@ func run(dur time.Duration) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "bench"), "./bench/plugin/benchplugin")
-	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build the benchmark plugin: %w", err)
+	if err := fixture.Build(root, "./bench/plugin/benchplugin", filepath.Join(dir, "bench")); err != nil {
+		return err
 	}
 
 	db, stop, err := fixture.Database(ctx)
