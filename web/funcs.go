@@ -44,6 +44,7 @@ func (r *Renderer) funcs(inst *instance) template.FuncMap {
 		return inst.page.Lang
 	}
 	return template.FuncMap{
+		"ratingAnswers": RatingAnswers,
 		"t": func(id string, kv ...any) (string, error) {
 			args, err := pairs(kv)
 			if err != nil {

@@ -48,6 +48,23 @@ type Rating struct {
 	Error   string
 }
 
+// RatingAnswer is one answer of the rating's follow-up question: its code
+// (as stored) and its message id.
+type RatingAnswer struct{ Code, Label string }
+
+// RatingAnswers are the follow-up answers the Modello Comuni asks after 4
+// or 5 stars (positive) or after 1 to 3: what went well, or where it was
+// hard. The widget draws them, the handler and the table's check accept
+// exactly these codes.
+func RatingAnswers(positive bool) []RatingAnswer {
+	if positive {
+		return []RatingAnswer{{"clear", "rating.positive.clear"}, {"complete", "rating.positive.complete"},
+			{"on_track", "rating.positive.on_track"}, {"no_problems", "rating.positive.no_problems"}, {"other_good", "rating.other"}}
+	}
+	return []RatingAnswer{{"unclear", "rating.negative.unclear"}, {"incomplete", "rating.negative.incomplete"},
+		{"lost", "rating.negative.lost"}, {"problems", "rating.negative.problems"}, {"other_bad", "rating.other"}}
+}
+
 // LangLink is one entry of the language switch.
 type LangLink struct {
 	Code   string // "it"

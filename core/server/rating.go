@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -30,13 +31,10 @@ const (
 // for 1 to 3. The codes are those of the widget's radios and of the table's
 // check.
 func ratingAnswerFits(stars int, answer string) bool {
-	switch answer {
-	case "clear", "complete", "on_track", "no_problems", "other_good":
-		return stars >= 4 && stars <= 5
-	case "unclear", "incomplete", "lost", "problems", "other_bad":
-		return stars >= 1 && stars <= 3
+	if stars < 1 || stars > 5 {
+		return false
 	}
-	return false
+	return slices.ContainsFunc(web.RatingAnswers(stars >= 4), func(a web.RatingAnswer) bool { return a.Code == answer })
 }
 
 // ratingPathValid says whether p can be a page of the town: a path below
