@@ -609,7 +609,9 @@ func (v *view) deskName(id string) string {
 	return id
 }
 
-func serves(d Desk, email string) bool {
+// Serves reports whether the member of staff with address email answers
+// desk d.
+func (d Desk) Serves(email string) bool {
 	return len(d.Operators) == 0 || slices.ContainsFunc(d.Operators, func(o string) bool { return strings.EqualFold(o, email) })
 }
 
@@ -707,7 +709,7 @@ func (v *view) operatorState(ctx context.Context, c *conn) (any, error) {
 	var mine []string
 	var desks []map[string]any
 	for _, d := range v.desks {
-		if serves(d, c.email) {
+		if d.Serves(c.email) {
 			mine = append(mine, d.ID)
 			desks = append(desks, map[string]any{"id": d.ID, "name": d.Name, "open": d.Open})
 		}

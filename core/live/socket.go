@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -503,15 +504,9 @@ func (h *Hub) operatorGone(ctx context.Context, tenant, entry int64) {
 // setStatus records the operator's presence: status "" keeps what they
 // had (away for a newcomer).
 func (h *Hub) setStatus(ctx context.Context, c *conn, status string) error {
-	desks, err := h.dir.Desks(ctx, c.tenant)
+	mine, err := h.desksOf(ctx, c)
 	if err != nil {
 		return err
-	}
-	var mine []string
-	for _, d := range desks {
-		if serves(d, c.email) {
-			mine = append(mine, d.ID)
-		}
 	}
 	if status == "" {
 		status = "away"
@@ -574,16 +569,10 @@ func (h *Hub) take(ctx context.Context, c *conn, id int64) {
 		c.push(errorMsg(c.lang, "busy"))
 		return
 	}
-	desks, err := h.dir.Desks(ctx, c.tenant)
+	mine, err := h.desksOf(ctx, c)
 	if err != nil {
 		h.log.Warn("live: desks", "err", err)
 		return
-	}
-	var mine []string
-	for _, d := range desks {
-		if serves(d, c.email) {
-			mine = append(mine, d.ID)
-		}
 	}
 	if len(mine) == 0 {
 		c.push(errorMsg(c.lang, "no_desk"))
@@ -591,7 +580,7 @@ func (h *Hub) take(ctx context.Context, c *conn, id int64) {
 	}
 	var e *Entry
 	if id != 0 {
-		if e, err = h.q.Get(ctx, c.tenant, id); err == nil && !containsDesk(mine, e.Desk) {
+		if e, err = h.q.Get(ctx, c.tenant, id); err == nil && !slices.Contains(mine, e.Desk) {
 			err = ErrTaken
 		}
 		if err == nil {
@@ -610,15 +599,6 @@ func (h *Hub) take(ctx context.Context, c *conn, id int64) {
 		return
 	}
 	h.startCall(ctx, c, e)
-}
-
-func containsDesk(desks []string, d string) bool {
-	for _, x := range desks {
-		if x == d {
-			return true
-		}
-	}
-	return false
 }
 
 // startCall connects a call just taken: both sides learn it, and for
@@ -776,4 +756,19 @@ func (h *Hub) Share(ctx context.Context, tenant, entry int64, forCitizen, forOpe
 
 func sdkStep(call, side, kind, body string) sdk.RelayStep {
 	return sdk.RelayStep{Call: call, Side: side, Kind: kind, Body: body}
+}
+
+// desksOf are the ids of the desks the operator of c answers.
+func (h *Hub) desksOf(ctx context.Context, c *conn) ([]string, error) {
+	desks, err := h.dir.Desks(ctx, c.tenant)
+	if err != nil {
+		return nil, err
+	}
+	var mine []string
+	for _, d := range desks {
+		if d.Serves(c.email) {
+			mine = append(mine, d.ID)
+		}
+	}
+	return mine, nil
 }

@@ -306,7 +306,7 @@ func (s *Server) liveConsolePage(c *fiber.Ctx) error {
 		FilesURL:   rs.base + "/backoffice/live/{entry}/files",
 		IntakeURL:  rs.base + "/backoffice/new?channel=web"}
 	for _, d := range desks {
-		if len(d.Operators) == 0 || containsFold(d.Operators, u.Email) {
+		if d.Serves(u.Email) {
 			data.Desks = append(data.Desks, web.LiveDesk{ID: d.ID, Name: d.Name, Open: d.Open})
 		}
 	}
@@ -323,15 +323,6 @@ func (s *Server) liveConsolePage(c *fiber.Ctx) error {
 	p.Data = data
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	return s.render(c, p)
-}
-
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // liveCitizenFile takes a document the citizen shows during the call.
