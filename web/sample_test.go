@@ -120,6 +120,10 @@ func samplePages() map[string]*Page {
 	pages["rating"].Rating = Rating{Path: "/services/helpdesk", Stars: 2, Answer: "clear", Comment: "Troppi passaggi.",
 		Error: "Scegli una risposta alla domanda che corrisponde alle stelle che hai dato."}
 	pages["rating-thanks"] = &Page{Name: "home", Lang: "en", Tenant: town, Base: "/t/lugano", Flash: "Your rating has been sent.", Rating: Rating{Path: "/", Done: true}}
+	// A footer page: the FAQ, and where to report a problem.
+	pages["info"] = tp("info", "Domande frequenti", nil, &InfoPage{Paragraphs: []string{"Le risposte alle domande più frequenti."},
+		Questions: []Question{{Q: "Come accedo ai servizi?", A: "Con SPID o CIE."}}})
+	pages["info-report"] = tp("info", "Segnala un disservizio", nil, &InfoPage{Paragraphs: []string{"Usa i contatti qui sotto."}})
 	backofficeSamples(pages, tp, staff, citizen)
 	paymentSamples(pages, tp, staff, citizen)
 	liveSamples(pages, tp, staff, citizen)

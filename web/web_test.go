@@ -40,7 +40,7 @@ func render(t *testing.T, r *Renderer, p *Page) string {
 
 func TestEveryPageHasASample(t *testing.T) {
 	r := newTestRenderer(t)
-	want := []string{"admin_policies", "admin_service", "admin_services", "appointment", "appointments", "backoffice", "backoffice_appointment", "backoffice_appointments", "backoffice_dossier", "backoffice_new", "error", "home", "live_call", "live_console", "login", "my_requests", "my_requests_detail", "payment", "payment_local", "payments", "platform_home", "platform_login", "profile", "rating", "service"}
+	want := []string{"admin_policies", "admin_service", "admin_services", "appointment", "appointments", "backoffice", "backoffice_appointment", "backoffice_appointments", "backoffice_dossier", "backoffice_new", "error", "home", "info", "live_call", "live_console", "login", "my_requests", "my_requests_detail", "payment", "payment_local", "payments", "platform_home", "platform_login", "profile", "rating", "service"}
 	if got := r.Pages(); !slices.Equal(got, want) {
 		t.Errorf("Pages() = %v, want %v", got, want)
 	}

@@ -182,6 +182,7 @@ func (s *Server) tenantRoutes(r fiber.Router) {
 	s.paymentRoutes(r)
 	s.appointmentRoutes(r)
 	s.liveRoutes(r)
+	s.infoRoutes(r)
 }
 
 // Serve serves on ln until ctx ends, then stops accepting connections and
