@@ -121,6 +121,30 @@ type Staff struct {
 	Base string
 }
 
+// The sockets speak JSON text frames, each with a "type".
+//
+// A citizen's page sends: "answer" {sdp} and "candidate" {candidate} (an
+// RTCIceCandidateInit) for its relay peer; "chat" {text}, 1 to 2000
+// characters; "mode" {mode}, "voice" or "chat", only down from the call's
+// mode; "leave". It receives: "queue" {position, eta_minutes, operators,
+// desk} while it waits (a "queue" during a call means it waits again);
+// "call" {mode, operator}, then for video and voice "offer" {sdp}, the
+// relay's, with all its candidates; "chat" {from, name, text, at}; "file"
+// and "link" {name or label, url}; "mode" {mode}; "notice", "error" and
+// "ended" {reason, text}, the text in the page's language.
+//
+// An operator's console sends: "status" {status}, "available" or "away";
+// "take" {entry: 0 for the next}; "answer", "candidate", "chat", "mode" as
+// a citizen; "transfer" {operator: a colleague's id, or desk}; "end". It
+// receives: "state" {status, desks, queue, colleagues} whenever they
+// change; "call" {entry, mode, citizen, topic, dossier_number,
+// dossier_url, files_url, waited_seconds}, then "offer"; and "chat",
+// "file", "mode", "notice", "error", "ended" as a citizen.
+//
+// The relay offers and the browser answers; an offer has an audio and a
+// video m-line (Opus, VP8), so switching down or sharing the screen
+// replaces or stops tracks and never renegotiates.
+
 // inbound is any message a browser sends.
 type inbound struct {
 	Type      string          `json:"type"`
