@@ -45,6 +45,7 @@ func (r *Renderer) funcs(inst *instance) template.FuncMap {
 	}
 	return template.FuncMap{
 		"ratingAnswers": RatingAnswers,
+		"ratingStars":   RatingStars,
 		"t": func(id string, kv ...any) (string, error) {
 			args, err := pairs(kv)
 			if err != nil {

@@ -65,6 +65,10 @@ func RatingAnswers(positive bool) []RatingAnswer {
 		{"lost", "rating.negative.lost"}, {"problems", "rating.negative.problems"}, {"other_bad", "rating.other"}}
 }
 
+// RatingStars are the widget's levels, highest first: the order of the
+// inputs in Bootstrap Italia's rating component.
+func RatingStars() []int { return []int{5, 4, 3, 2, 1} }
+
 // LangLink is one entry of the language switch.
 type LangLink struct {
 	Code   string // "it"
