@@ -70,8 +70,17 @@ type PluginRow struct {
 // their order, and the forms of the actions the visitor may take.
 type ServicePageData struct {
 	Service CatalogService
-	Texts   ServiceTexts
-	Actions []ServiceAction
+	// CategoryName is the service's category in the page's language, and
+	// CategoryURL the Servizi page showing that category.
+	CategoryName, CategoryURL string
+	Texts                     ServiceTexts
+	Actions                   []ServiceAction
+	// BookingURL is the town's appointment booking, "" where the town
+	// takes no appointments.
+	BookingURL string
+	// Office is the office in charge of the service (its "area" in the
+	// model), nil where the town's configuration names none.
+	Office *Office
 	// Result is set after an action went through.
 	Result *ServiceResult
 	// Refusal is the service's reason for declining an action.
@@ -108,4 +117,28 @@ type ServiceAction struct {
 type ServiceResult struct {
 	Message       string
 	DossierNumber string
+}
+
+// ServiceIndexData is the Data of "services": the Servizi page, the
+// town's published services grouped by the categories of the Designers
+// Italia "Modello Comuni".
+type ServiceIndexData struct {
+	Groups []ServiceGroup
+	// Categories are the categories that have a service, for the links
+	// that show one; Selected is the one shown ("" for all).
+	Categories []Option
+	Selected   string
+	Query      string // the search typed, "" for none
+	// Total is how many services the town publishes, whatever is shown.
+	Total int
+	// BookingURL is the town's appointment booking, "" where the town
+	// takes no appointments.
+	BookingURL string
+}
+
+// ServiceGroup is one category of the Servizi page with its services.
+type ServiceGroup struct {
+	Slug     string
+	Name     string
+	Services []Service
 }

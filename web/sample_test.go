@@ -90,8 +90,8 @@ func samplePages() map[string]*Page {
 					{ID: "helpdesk", Version: "1.0.0", SHA256: "b8076d3d28d21e02012b20eaf7dbf75409a6277134439025f282e368e3305abf", Status: "failed", Reason: "exited 3 times in 10 minutes"},
 				}}},
 		"admin_services": tp("admin_services", "Catalogo", admin, &ServicesData{Services: []CatalogService{
-			{ID: "cemetery", Name: "Concessione cimiteriale", Summary: "Chiedi una concessione.", Category: "servizi-cimiteriali", State: "published", URL: "/t/lugano/admin/services/cemetery"},
-			{ID: "helpdesk", Name: "Segnalazioni", Category: "segnalazioni", URL: "/t/lugano/admin/services/helpdesk"},
+			{ID: "cemetery", Name: "Concessione cimiteriale", Summary: "Chiedi una concessione.", Category: "anagrafe-e-stato-civile", State: "published", URL: "/t/lugano/admin/services/cemetery"},
+			{ID: "helpdesk", Name: "Segnalazioni", Category: "ambiente", URL: "/t/lugano/admin/services/helpdesk"},
 		}}),
 		"admin_services-empty": tp("admin_services", "Catalogo", admin, &ServicesData{}),
 		"admin_service-request": tp("admin_service", "Segnalazioni", admin, &ServiceAdminData{
@@ -105,11 +105,21 @@ func samplePages() map[string]*Page {
 			CanConfigure: true, CanPublish: true}),
 		"service": tp("service", "Segnalazioni", citizen, &ServicePageData{
 			Service: CatalogService{ID: "helpdesk", Name: "Segnala un disservizio", Summary: "Segnala un problema."},
-			Texts:   ServiceTexts{Audience: "Chi abita nel Comune.", HowTo: "Compila il modulo.", Contacts: "URP"},
+			CategoryName: "Ambiente", CategoryURL: "/t/lugano/servizi?categoria=ambiente", BookingURL: "/t/lugano/appointments",
+			Office: &Office{Name: "Ufficio tecnico", Address: "Piazza della Riforma 1", Phone: "+41 58 866 00 00", Hours: []string{"Lunedì–Venerdì 08:30–12:00"}},
+			Texts: ServiceTexts{Audience: "Chi abita nel Comune.", HowTo: "Compila il modulo.", WhatYouNeed: "SPID o CIE.", WhatYouGet: "Il numero della pratica.",
+				TimesAndDeadlines: "Entro 30 giorni.", Costs: "Gratuito.", Conditions: "Scrivi il vero.", Contacts: "URP"},
 			Actions: []ServiceAction{{ID: "submit", Label: "Invia", Title: "Segnalazione", URL: "/t/lugano/services/helpdesk/submit",
 				Fields: []Field{{Name: "title", ID: "f-title", Label: "Titolo", Widget: "input", InputType: "text", Required: true, Error: "Campo obbligatorio", ErrorID: "f-title-error", DescribedBy: "f-title-error"}},
 				Errors: FieldErrors{"title": "Campo obbligatorio"}}},
 			Result: &ServiceResult{Message: "Segnalazione ricevuta.", DossierNumber: "2026-000042"}}),
+		"services": tp("services", "Servizi", nil, &ServiceIndexData{Total: 3, BookingURL: "/t/lugano/appointments",
+			Categories: []Option{{Value: "ambiente", Label: "Ambiente"}, {Value: "cultura-e-tempo-libero", Label: "Cultura e tempo libero"}},
+			Groups: []ServiceGroup{{Slug: "ambiente", Name: "Ambiente", Services: []Service{{ID: "helpdesk", Name: "Segnala un disservizio", Description: "Segnala un problema.", URL: "/t/lugano/services/helpdesk"}}},
+				{Slug: "cultura-e-tempo-libero", Name: "Cultura e tempo libero", Services: []Service{{ID: "roombooking", Name: "Prenota una sala", URL: "/t/lugano/services/roombooking"}}}}}),
+		"services-category": tp("services", "Ambiente", nil, &ServiceIndexData{Total: 3, Selected: "ambiente", Query: "lampione",
+			Categories: []Option{{Value: "ambiente", Label: "Ambiente", Selected: true}}}),
+		"services-none": tp("services", "Servizi", nil, &ServiceIndexData{}),
 		"service-login": tp("service", "Segnalazioni", nil, &ServicePageData{
 			Service: CatalogService{ID: "helpdesk", Name: "Segnala un disservizio"},
 			Actions: []ServiceAction{{ID: "submit", Label: "Invia", Title: "Segnalazione", LoginURL: "/t/lugano/login?next=x"}}}),

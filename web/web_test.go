@@ -40,7 +40,7 @@ func render(t *testing.T, r *Renderer, p *Page) string {
 
 func TestEveryPageHasASample(t *testing.T) {
 	r := newTestRenderer(t)
-	want := []string{"admin_policies", "admin_service", "admin_services", "appointment", "appointments", "backoffice", "backoffice_appointment", "backoffice_appointments", "backoffice_dossier", "backoffice_new", "error", "home", "info", "live_call", "live_console", "login", "my_requests", "my_requests_detail", "payment", "payment_local", "payments", "platform_home", "platform_login", "profile", "rating", "service"}
+	want := []string{"admin_policies", "admin_service", "admin_services", "appointment", "appointments", "backoffice", "backoffice_appointment", "backoffice_appointments", "backoffice_dossier", "backoffice_new", "error", "home", "info", "live_call", "live_console", "login", "my_requests", "my_requests_detail", "payment", "payment_local", "payments", "platform_home", "platform_login", "profile", "rating", "service", "services"}
 	if got := r.Pages(); !slices.Equal(got, want) {
 		t.Errorf("Pages() = %v, want %v", got, want)
 	}
@@ -184,12 +184,30 @@ func TestRenderContent(t *testing.T) {
 		{"home", []string{
 			`<html lang="it">`, "Città di Lugano", "Prenota un appuntamento", `href="/t/lugano/servizi/helpdesk"`,
 			"Lunedì–venerdì 08:30–12:00", `href="tel:&#43;41588661111"`, `href="mailto:abitanti@lugano.example"`,
-			`href="/t/lugano/login"`, `href="/t/lugano/#servizi"`, "Repubblica e Cantone Ticino", "/static/theme/a3151b.css?v=", `src="/t/lugano/logo?v=3"`,
+			`href="/t/lugano/login"`, `href="/t/lugano/servizi" data-element="all-services"`, `data-element="management"`, `data-element="news"`, `data-element="live"`, "Repubblica e Cantone Ticino", "/static/theme/a3151b.css?v=", `src="/t/lugano/logo?v=3"`,
 			"Amministrazione", "Novità", "Vivere il Comune", "Prenota un appuntamento", "Segnala un disservizio",
 			"Leggi le FAQ", "Informativa privacy", "Note legali", "Dichiarazione di accessibilità", `href="/t/lugano/accessibilita"`,
 			"4 servizi disponibili online", `hreflang="de"`, `aria-current="true"`,
 		}, nil},
 		{"home-titled", []string{"<title>Città di Lugano</title>"}, nil},
+		// The Modello Comuni's service page: the breadcrumb through Servizi
+		// and the category, the page index in the model's order, each
+		// section by its data-element, the booking entry and the office.
+		{"service", []string{`data-element="breadcrumb"`, `href="/t/lugano/servizi">Servizi</a>`, `href="/t/lugano/servizi?categoria=ambiente">Ambiente</a>`,
+			`data-element="service-title">Segnala un disservizio`, `data-element="service-status"`, `data-element="service-description">Segnala un problema.`,
+			`data-element="service-topic"`, `data-element="page-index"`,
+			`<a class="list-item" href="#who-needs">A chi è rivolto</a></li><li><a class="list-item" href="#how-to">Come fare</a></li><li><a class="list-item" href="#needed">Cosa serve</a></li><li><a class="list-item" href="#obtain">Cosa si ottiene</a></li><li><a class="list-item" href="#deadlines">Tempi e scadenze</a></li><li><a class="list-item" href="#costs">Quanto costa</a></li>`,
+			`data-element="service-addressed"><h2 class="h3" id="who-needs-title">A chi è rivolto</h2><p>Chi abita nel Comune.</p>`,
+			`data-element="service-how-to"`, `data-element="service-needed"`, `data-element="service-achieved"`, `data-element="service-calendar-text"`,
+			`data-element="service-online-access"`, `data-element="service-booking-access"`, `href="/t/lugano/appointments" data-element="appointment-booking">Prenota appuntamento</a>`,
+			`data-element="service-file"`, `data-element="service-area"`, "Ufficio responsabile", "Ufficio tecnico", "Lunedì–Venerdì 08:30–12:00"}, nil},
+		{"service-login", []string{`data-element="service-online-access"`, `href="/t/lugano/login?next=x"`, `data-element="service-area">`, "Città di Lugano</h3>"}, []string{"appointment-booking", "Ufficio responsabile"}},
+		{"services", []string{`data-element="breadcrumb"`, `<h1 id="page-title">Servizi</h1>`, `data-element="service-category-link" href="/t/lugano/servizi?categoria=ambiente"`,
+			`<a href="/t/lugano/services/helpdesk" data-element="service-link">Segnala un disservizio</a>`, `href="/t/lugano/appointments" data-element="appointment-booking"`,
+			`action="/t/lugano/servizi"`, `id="cat-cultura-e-tempo-libero"`}, []string{"Nessun servizio"}},
+		{"services-category", []string{`<h1 id="page-title">Ambiente</h1>`, `name="categoria" value="ambiente"`, `value="lampione"`, "Nessun servizio corrisponde alla ricerca.",
+			`aria-current="page"><span>Ambiente</span>`}, []string{"appointment-booking"}},
+		{"services-none", []string{"Il Comune non offre ancora servizi online."}, []string{"service-category-link"}},
 		{"login", []string{"<title>Accedi · Città di Lugano</title>"}, nil},
 		{"home-empty", []string{"Non ci sono ancora servizi online attivi", "Gli orari degli uffici non sono ancora stati pubblicati", "Benvenuti nel nuovo portale.", `href="/t/nuovo/login"`},
 			[]string{"dropdown-toggle"}}, // one language: no switch

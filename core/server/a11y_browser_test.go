@@ -83,7 +83,7 @@ func TestAccessibility(t *testing.T) {
 		scope string   // the path the session cookie is for
 		pages []string
 	}{
-		{nil, "", []string{"/t/lugano/", "/t/lugano/services/helpdesk", trezzo + "/services/cemetery", "/t/lugano/login", "/t/lugano/faq", "/t/lugano/privacy",
+		{nil, "", []string{"/t/lugano/", "/t/lugano/servizi", "/t/lugano/servizi?categoria=ambiente&q=buca", "/t/lugano/services/helpdesk", trezzo + "/services/cemetery", "/t/lugano/login", "/t/lugano/faq", "/t/lugano/privacy",
 			"/t/lugano/appointments", steps, steps + "&office=anagrafe&day=" + day, steps + "&office=anagrafe&day=" + day + "&time=09%3A00",
 			strings.TrimPrefix(booked, s.url), "/platform/login"}},
 		{citizen, "/t/lugano", []string{"/t/lugano/requests", request[1], "/t/lugano/profile", "/t/lugano/payments"}},

@@ -104,32 +104,15 @@ func (s *Server) home(c *fiber.Ctx) error {
 		return err
 	}
 	p := s.page(c, "home", rs.tenant.Name)
-	// A service is listed once its plugin is in the catalogue, named as
-	// its manifest names it; one the catalogue lacks would lead nowhere.
-	recs, err := s.Catalog.List(c.UserContext())
+	services, err := s.publishedServices(c)
 	if err != nil {
 		return err
 	}
-	known := make(map[string]web.CatalogService, len(recs))
-	for _, rec := range recs {
-		if rec.Manifest != nil {
-			known[rec.ID] = serviceView(rec, rs.lang)
-		}
-	}
-	for _, sv := range portal.Services {
-		v, ok := known[sv.ID]
-		if !ok {
-			continue
-		}
-		p.Tenant.Services = append(p.Tenant.Services, web.Service{ID: sv.ID, Name: v.Name, Description: v.Summary,
-			URL: rs.base + "/services/" + sv.ID})
+	for _, sv := range services {
+		p.Tenant.Services = append(p.Tenant.Services, sv.Service)
 	}
 	for _, o := range portal.Offices {
-		wo := web.Office{Name: o.Name.In(rs.lang), Address: o.Address, Phone: o.Phone, Email: o.Email}
-		for _, h := range o.Hours {
-			wo.Hours = append(wo.Hours, s.formatHours(rs.lang, h))
-		}
-		p.Tenant.Offices = append(p.Tenant.Offices, wo)
+		p.Tenant.Offices = append(p.Tenant.Offices, s.officeView(rs.lang, o))
 	}
 	if key == nil {
 		return s.render(c, p)

@@ -19,7 +19,7 @@ func TestPortalMenuOnAPhone(t *testing.T) {
 	}
 	brDo(t, ctx, chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile, chromedp.EmulateTouch),
 		chromedp.Navigate(s.url+"/t/lugano/"), chromedp.WaitVisible(chromedp.CSS("button.custom-navbar-toggler")))
-	services := `#main-menu a[href="/t/lugano/#servizi"]`
+	services := `#main-menu a[href="/t/lugano/servizi"]`
 	visible := `(() => { const e = document.querySelector('` + services + `'); if (!e) return false;
 		const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== "hidden"; })()`
 	if shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](visible)); err != nil || shown {

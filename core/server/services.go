@@ -19,6 +19,7 @@ import (
 )
 
 func (s *Server) serviceRoutes(r fiber.Router) {
+	r.Get("/servizi", s.requireTenant, s.servicesIndex)
 	r.Get("/services/:service", s.requireTenant, s.servicePage)
 	r.Post("/services/:service/:action", s.requireTenant, s.serviceAction)
 }
@@ -87,6 +88,9 @@ func (s *Server) servicePageData(c *fiber.Ctx, rec *catalog.Record, actionID str
 	d.Texts = web.ServiceTexts{Audience: t.GetAudience(), HowTo: t.GetHowTo(), WhatYouNeed: t.GetWhatYouNeed(),
 		WhatYouGet: t.GetWhatYouGet(), TimesAndDeadlines: t.GetTimesAndDeadlines(), Costs: t.GetCosts(),
 		Conditions: t.GetConditions(), Contacts: t.GetContacts()}
+	if err := s.serviceSetting(c, rec, d); err != nil {
+		return nil, err
+	}
 	kind := actorKind(rs)
 	for _, a := range m.GetActions() {
 		// Actions on one dossier are offered on the dossier's page; an

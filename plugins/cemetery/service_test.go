@@ -28,7 +28,7 @@ var (
 
 func TestManifest(t *testing.T) {
 	m := sdktest.CheckManifest(t, manifest)
-	if m.GetId() != "cemetery" || m.GetCategory() != "servizi-cimiteriali" {
+	if m.GetId() != "cemetery" || m.GetCategory() != "anagrafe-e-stato-civile" {
 		t.Errorf("manifest %s/%s", m.GetId(), m.GetCategory())
 	}
 	sdktest.CheckMessages(t, msg)

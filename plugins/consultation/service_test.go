@@ -12,7 +12,7 @@ import (
 
 func TestManifest(t *testing.T) {
 	m := sdktest.CheckManifest(t, manifest)
-	if m.GetId() != "consultation" || m.GetCategory() != "relazioni-con-il-pubblico" {
+	if m.GetId() != "consultation" || m.GetCategory() != "anagrafe-e-stato-civile" {
 		t.Errorf("manifest %s/%s", m.GetId(), m.GetCategory())
 	}
 	sdktest.CheckMessages(t, msg)

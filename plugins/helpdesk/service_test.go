@@ -33,7 +33,7 @@ func TestManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.GetId() != "helpdesk" || m.GetCategory() != "segnalazioni" {
+	if m.GetId() != "helpdesk" || m.GetCategory() != "ambiente" {
 		t.Errorf("manifest %s/%s", m.GetId(), m.GetCategory())
 	}
 	// The map widget is the host's newest; until sdktest learns it, it is

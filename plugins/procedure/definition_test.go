@@ -40,7 +40,7 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"bad id", "id: testcamp", "id: Test Camp", `$.id: "Test Camp"`},
 		{"bad version", "version: 1.0.0", "version: v1", `$.version: "v1"`},
-		{"unknown category", "category: istruzione", "category: sport", `$.category: "sport"`},
+		{"unknown category", "category: educazione-e-formazione", "category: sport", `$.category: "sport"`},
 		{"unknown key", "processing_days: 20", "processing_day: 20", `unknown field "processing_day"`},
 		{"missing language", "  en: *texts\n", "", "$.texts.en: missing"},
 		{"language not offered", "  en: *texts\n", "  fr: *texts\n", "$.texts.fr: not a language"},
@@ -171,7 +171,7 @@ func TestManifest(t *testing.T) {
 	}
 	m := sdktest.CheckManifest(t, p.Manifest())
 	sdktest.CheckMessages(t, msg)
-	if m.GetId() != "testcamp" || m.GetCategory() != "istruzione" || len(m.GetStatuses()) != 4 || !m.GetStatuses()[2].GetFinal() {
+	if m.GetId() != "testcamp" || m.GetCategory() != "educazione-e-formazione" || len(m.GetStatuses()) != 4 || !m.GetStatuses()[2].GetFinal() {
 		t.Fatalf("manifest %v", m)
 	}
 	type action struct{ form, audience, scope string }

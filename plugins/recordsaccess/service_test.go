@@ -21,7 +21,7 @@ import (
 
 func TestManifest(t *testing.T) {
 	m := sdktest.CheckManifest(t, manifest)
-	if m.GetId() != "recordsaccess" || m.GetCategory() != "relazioni-con-il-pubblico" {
+	if m.GetId() != "recordsaccess" || m.GetCategory() != "autorizzazioni" {
 		t.Errorf("manifest %s/%s", m.GetId(), m.GetCategory())
 	}
 	sdktest.CheckMessages(t, msg)

@@ -22,7 +22,7 @@ import (
 
 func TestRoomManifest(t *testing.T) {
 	m := sdktest.CheckManifest(t, manifest)
-	if m.GetId() != "roombooking" || m.GetCategory() != "spazi-pubblici" {
+	if m.GetId() != "roombooking" || m.GetCategory() != "cultura-e-tempo-libero" {
 		t.Errorf("manifest %s/%s", m.GetId(), m.GetCategory())
 	}
 	sdktest.CheckMessages(t, msg)

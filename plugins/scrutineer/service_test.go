@@ -21,7 +21,7 @@ import (
 
 func TestManifest(t *testing.T) {
 	m := sdktest.CheckManifest(t, manifest)
-	if m.GetId() != "scrutineer" || m.GetCategory() != "elezioni" {
+	if m.GetId() != "scrutineer" || m.GetCategory() != "anagrafe-e-stato-civile" {
 		t.Errorf("manifest %s/%s", m.GetId(), m.GetCategory())
 	}
 	sdktest.CheckMessages(t, msg)

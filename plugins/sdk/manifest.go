@@ -22,10 +22,15 @@ const ScopeDossier = "dossier"
 // Languages a manifest's texts may be written in; Italian is required.
 var Languages = []string{"it", "de", "en"}
 
-// Categories of the catalogue, as the portal groups services.
+// Categories of the catalogue, as the portal's Servizi page groups
+// services: the service categories of the Designers Italia "Modello
+// Comuni", whose names the portal shows (and automated checks look for),
+// and "altro" for a service that fits none of them.
 var Categories = []string{
-	"anagrafe", "elezioni", "servizi-cimiteriali", "spazi-pubblici", "segnalazioni",
-	"relazioni-con-il-pubblico", "tributi", "istruzione", "ambiente", "mobilita", "altro",
+	"anagrafe-e-stato-civile", "cultura-e-tempo-libero", "vita-lavorativa", "imprese-e-commercio",
+	"appalti-pubblici", "catasto-e-urbanistica", "turismo", "mobilita-e-trasporti",
+	"educazione-e-formazione", "giustizia-e-sicurezza-pubblica", "tributi-finanze-e-contravvenzioni",
+	"ambiente", "salute-benessere-e-assistenza", "autorizzazioni", "agricoltura-e-pesca", "altro",
 }
 
 var (
