@@ -27,9 +27,10 @@ run: build
 vet:
 	$(GO) vet ./...
 
-# Every test, against throwaway PostgreSQL servers the tests start.
+# Every test, against throwaway PostgreSQL servers the tests start. The
+# browser tests leave their screenshots in test-artifacts/.
 test: $(VENDOR) vet
-	$(GO) test -race -timeout 20m ./...
+	SPORTELLO_ARTIFACTS=$(CURDIR)/test-artifacts $(GO) test -race -timeout 20m ./...
 
 bench-portal: $(VENDOR)
 	$(GO) run ./bench/portal
