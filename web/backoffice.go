@@ -110,6 +110,8 @@ type ApplicantView struct {
 	Phone      string `json:"phone,omitempty"`
 	// Account: the request is linked to the person's citizen account.
 	Account bool `json:"account,omitempty"`
+	// TimelineURL is the person's history with the town (staff only).
+	TimelineURL string `json:"-"`
 }
 
 // TimelineEntry is one line of a dossier's history.

@@ -132,3 +132,20 @@ func TestRenderBackofficeContent(t *testing.T) {
 		})
 	}
 }
+
+// timelineSamples are the citizens' search and one citizen's timeline.
+func timelineSamples(pages map[string]*Page, tp func(name, title string, u *User, data any) *Page, staff *User) {
+	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	pages["backoffice_citizens"] = tp("backoffice_citizens", "Cittadini", staff, &CitizensData{Query: "rossi", Searched: true,
+		Matches: []CitizenMatch{{Name: "Anna Rossi", Email: "anna@example.org", FiscalCode: "RSSNNA80A41F205X", Requests: 2, URL: "/t/lugano/backoffice/citizens/7"}}})
+	pages["backoffice_citizens-none"] = tp("backoffice_citizens", "Cittadini", staff, &CitizensData{Query: "zeta", Searched: true})
+	pages["backoffice_citizen"] = tp("backoffice_citizen", "Anna Rossi", staff, &TimelineData{Name: "Anna Rossi", Email: "anna@example.org",
+		FiscalCode: "RSSNNA80A41F205X", Registered: at.AddDate(0, -2, 0), LastLogin: at, Open: 1, MoreURL: "/t/lugano/backoffice/citizens/7?all=1",
+		Entries: []CitizenEvent{
+			{At: at.Add(72 * time.Hour), Kind: "payment", Label: "Pagamento", Number: "2026-000001", URL: "/t/lugano/backoffice/requests/3", Title: "Diritti di segreteria", Status: "Da pagare", Amount: "16,50 €"},
+			{At: at.Add(48 * time.Hour), Kind: "message", Label: "Risposta dell'ufficio", Number: "2026-000001", URL: "/t/lugano/backoffice/requests/3", Title: "Buca in via Roma", Text: "Squadra mandata", Internal: true},
+			{At: at.Add(24 * time.Hour), Kind: "appointment", Label: "Appuntamento", Title: "Carta d'identità", Status: "Confermata", Text: "ABCD2345", Channel: "Telefono", Until: at.Add(24*time.Hour + 15*time.Minute)},
+			{At: at, Kind: "filed", Label: "Richiesta presentata", Number: "2026-000001", URL: "/t/lugano/backoffice/requests/3", Service: "Segnalazioni", Title: "Buca in via Roma", Status: "Aperta", Channel: "Online"},
+		}})
+	pages["backoffice_citizen-empty"] = tp("backoffice_citizen", "Bruno Neri", staff, &TimelineData{Name: "Bruno Neri", Registered: at, LastLogin: at})
+}

@@ -104,7 +104,7 @@ func samplePages() map[string]*Page {
 			Config:       []Field{{Name: "office_email", ID: "f-office_email", Label: "E-mail dell'ufficio", Widget: "input", InputType: "email", Required: true, Value: "urp@lugano.example"}},
 			CanConfigure: true, CanPublish: true}),
 		"service": tp("service", "Segnalazioni", citizen, &ServicePageData{
-			Service: CatalogService{ID: "helpdesk", Name: "Segnala un disservizio", Summary: "Segnala un problema."},
+			Service:      CatalogService{ID: "helpdesk", Name: "Segnala un disservizio", Summary: "Segnala un problema."},
 			CategoryName: "Ambiente", CategoryURL: "/t/lugano/servizi?categoria=ambiente", BookingURL: "/t/lugano/appointments",
 			Office: &Office{Name: "Ufficio tecnico", Address: "Piazza della Riforma 1", Phone: "+41 58 866 00 00", Hours: []string{"Lunedì–Venerdì 08:30–12:00"}},
 			Texts: ServiceTexts{Audience: "Chi abita nel Comune.", HowTo: "Compila il modulo.", WhatYouNeed: "SPID o CIE.", WhatYouGet: "Il numero della pratica.",
@@ -135,6 +135,7 @@ func samplePages() map[string]*Page {
 		Questions: []Question{{Q: "Come accedo ai servizi?", A: "Con SPID o CIE."}}})
 	pages["info-report"] = tp("info", "Segnala un disservizio", nil, &InfoPage{Paragraphs: []string{"Usa i contatti qui sotto."}})
 	backofficeSamples(pages, tp, staff, citizen)
+	timelineSamples(pages, tp, staff)
 	paymentSamples(pages, tp, staff, citizen)
 	liveSamples(pages, tp, staff, citizen)
 	for label, p := range appointmentSamples() {

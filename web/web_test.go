@@ -40,7 +40,7 @@ func render(t *testing.T, r *Renderer, p *Page) string {
 
 func TestEveryPageHasASample(t *testing.T) {
 	r := newTestRenderer(t)
-	want := []string{"admin_policies", "admin_service", "admin_services", "appointment", "appointments", "backoffice", "backoffice_appointment", "backoffice_appointments", "backoffice_dossier", "backoffice_new", "error", "home", "info", "live_call", "live_console", "login", "my_requests", "my_requests_detail", "payment", "payment_local", "payments", "platform_home", "platform_login", "profile", "rating", "service", "services"}
+	want := []string{"admin_policies", "admin_service", "admin_services", "appointment", "appointments", "backoffice", "backoffice_appointment", "backoffice_appointments", "backoffice_citizen", "backoffice_citizens", "backoffice_dossier", "backoffice_new", "error", "home", "info", "live_call", "live_console", "login", "my_requests", "my_requests_detail", "payment", "payment_local", "payments", "platform_home", "platform_login", "profile", "rating", "service", "services"}
 	if got := r.Pages(); !slices.Equal(got, want) {
 		t.Errorf("Pages() = %v, want %v", got, want)
 	}
@@ -224,6 +224,11 @@ func TestRenderContent(t *testing.T) {
 		{"profile-staff", []string{"Operatore", "Responsabile d&#39;ufficio", "Controllo abitanti"}, []string{"Codice fiscale"}},
 		{"backoffice", []string{"Buongiorno, Marco Rezzonico", "PR-2025-00042", "3\u00a0marzo 2025, 09:15", "2 richieste in attesa"}, nil},
 		{"backoffice-empty", []string{"Nessuna richiesta in attesa"}, []string{"<table"}},
+		{"backoffice_citizens", []string{`action="/t/lugano/backoffice/citizens"`, `value="rossi"`, `<a href="/t/lugano/backoffice/citizens/7">Anna Rossi</a>`, "RSSNNA80A41F205X"}, []string{"Nessun cittadino"}},
+		{"backoffice_citizens-none", []string{"Nessun cittadino trovato."}, []string{"<table"}},
+		{"backoffice_citizen", []string{"Anna Rossi", "RSSNNA80A41F205X", `href="mailto:anna@example.org"`, "Nota interna", "16,50 €", "Telefono",
+			`<a href="/t/lugano/backoffice/requests/3">2026-000001</a>`, `href="/t/lugano/backoffice/citizens/7?all=1"`, `datetime="2026-03-02T08:00:00Z"`}, nil},
+		{"backoffice_citizen-empty", []string{"Nessuna attività finora."}, []string{"sp-timeline-entry"}},
 		{"admin_policies", []string{
 			`action="/t/lugano/admin/policies/7/delete"`, `action="/t/lugano/admin/policies/9/delete"`, `action="/t/lugano/admin/policies"`,
 			"admin/offices", `name="role" value="operator"`, `list="policy-role-options"`, `<option value="office_manager">Responsabile d&#39;ufficio</option>`,

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -88,7 +89,8 @@ func TestAccessibility(t *testing.T) {
 			strings.TrimPrefix(booked, s.url), "/platform/login"}},
 		{citizen, "/t/lugano", []string{"/t/lugano/requests", request[1], "/t/lugano/profile", "/t/lugano/payments"}},
 		{operator, "/t/lugano", []string{"/t/lugano/backoffice", dossier[1], "/t/lugano/backoffice/new", "/t/lugano/backoffice/live",
-			"/t/lugano/backoffice/appointments"}},
+			"/t/lugano/backoffice/appointments", "/t/lugano/backoffice/citizens?q=rossi",
+			"/t/lugano/backoffice/citizens/" + strconv.FormatInt(accountOf(t, s, "lugano", "RSSMRA80A01H501U"), 10)}},
 		{admin, "/t/lugano", []string{"/t/lugano/admin/services", "/t/lugano/admin/services/helpdesk", "/t/lugano/admin/policies"}},
 		{platform, "/platform", []string{"/platform"}},
 	}

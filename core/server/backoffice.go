@@ -369,6 +369,9 @@ func (s *Server) renderDossier(c *fiber.Ctx, dk *desk, d *dossier.Dossier, st do
 	pd := &web.DossierPageData{Dossier: s.dossierView(dk, rec, rs.lang, d), Version: d.Version, URL: base,
 		BackURL: rs.base + "/backoffice", Form: st.form, Errors: st.errs, Stale: st.stale}
 	pd.Timeline = s.timeline(dk, rec, rs.lang, history, base)
+	if d.CitizenID != 0 {
+		pd.Dossier.Applicant.TimelineURL = rs.base + "/backoffice/citizens/" + strconv.FormatInt(d.CitizenID, 10)
+	}
 	for i := range files {
 		pd.Attachments = append(pd.Attachments, s.attachmentView(rs.lang, &files[i], base))
 	}

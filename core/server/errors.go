@@ -20,6 +20,7 @@ import (
 	"github.com/sportello/sportello/core/pluginhost"
 	"github.com/sportello/sportello/core/store"
 	"github.com/sportello/sportello/core/tenancy"
+	"github.com/sportello/sportello/core/timeline"
 	"github.com/sportello/sportello/web"
 )
 
@@ -63,7 +64,7 @@ func errorStatus(err error) (int, string) {
 	case errors.Is(err, errTenantNotFound):
 		return fiber.StatusNotFound, "error.tenant_not_found"
 	case errors.Is(err, errNotFound), errors.Is(err, authz.ErrNotFound), errors.Is(err, store.ErrNoTenant),
-		errors.Is(err, catalog.ErrNotFound):
+		errors.Is(err, catalog.ErrNotFound), errors.Is(err, timeline.ErrNotFound):
 		return fiber.StatusNotFound, "error.not_found"
 	case errors.Is(err, errForbidden):
 		return fiber.StatusForbidden, "error.forbidden"

@@ -183,6 +183,7 @@ func (s *Server) tenantRoutes(r fiber.Router) {
 	s.appointmentRoutes(r)
 	s.liveRoutes(r)
 	s.infoRoutes(r)
+	s.timelineRoutes(r)
 }
 
 // Serve serves on ln until ctx ends, then stops accepting connections and
