@@ -139,6 +139,27 @@ type User struct {
 // shows by default comes from Page.Tenant).
 type HomeData struct {
 	Intro string // a line under the town's name in the hero, translated; "" for the default
+	// Personal is the signed-in citizen's own part of the page; nil for
+	// anybody else.
+	Personal *PersonalHome
+}
+
+// PersonalHome is what the home page shows a signed-in citizen first:
+// what is open between them and the town, then the services that fit
+// them.
+type PersonalHome struct {
+	Open      []OpenItem
+	Suggested []Service
+}
+
+// OpenItem is one thing in progress: a request, an appointment to come,
+// a payment due, a wait for an operator.
+type OpenItem struct {
+	Kind   string // request, appointment, payment, wait
+	Label  string // the kind, translated
+	Title  string
+	Detail string // the status, the date, the amount: translated
+	URL    string
 }
 
 // ErrorData is the Data of the "error" page.

@@ -211,6 +211,9 @@ func TestRenderContent(t *testing.T) {
 		{"login", []string{"<title>Accedi · Città di Lugano</title>"}, nil},
 		{"home-empty", []string{"Non ci sono ancora servizi online attivi", "Gli orari degli uffici non sono ancora stati pubblicati", "Benvenuti nel nuovo portale.", `href="/t/nuovo/login"`},
 			[]string{"dropdown-toggle"}}, // one language: no switch
+		{"home-personal", []string{`id="per-te"`, "Per te", `<a href="/t/lugano/requests/42">Buca in via Nassa</a>`, "2026-000042 · Aperta", "16,50 CHF",
+			`href="/t/lugano/payments/7"`, "Servizi che potrebbero interessarti", `class="btn btn-outline-primary btn-sm" href="/t/lugano/services/helpdesk"`}, nil},
+		{"home-personal-empty", []string{"For you", "You have no requests, appointments or payments in progress."}, []string{"sp-suggested"}},
 		{"home-de", []string{`<html lang="de">`, "Dienstleistungen", "Marco Rezzonico", `href="/t/lugano/profile"`}, []string{"Accedi"}},
 		{"error", []string{"Pagina non trovata", "req-7f3a9c", `href="/t/lugano/"`, "404"}, nil},
 		{"error-msg", []string{"Servizio momentaneamente non disponibile", "Il servizio Prenotazioni si sta riavviando."}, nil},

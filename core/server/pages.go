@@ -111,6 +111,13 @@ func (s *Server) home(c *fiber.Ctx) error {
 	for _, sv := range services {
 		p.Tenant.Services = append(p.Tenant.Services, sv.Service)
 	}
+	if rs.session != nil && rs.session.Subject.CitizenID != 0 {
+		personal, err := s.personalHome(c, services)
+		if err != nil {
+			return err
+		}
+		p.Data = &web.HomeData{Personal: personal}
+	}
 	for _, o := range portal.Offices {
 		p.Tenant.Offices = append(p.Tenant.Offices, s.officeView(rs.lang, o))
 	}
