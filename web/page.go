@@ -133,6 +133,8 @@ type User struct {
 	Kind       string   // "staff", "citizen" or "platform"
 	Roles      []string // staff roles
 	FiscalCode string   // citizens (codice fiscale); "" otherwise
+	// Admin: the staff member may use the town's administration.
+	Admin bool
 }
 
 // HomeData is the Data of the "home" page (nil is fine: everything the home

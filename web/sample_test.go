@@ -41,7 +41,7 @@ func samplePages() map[string]*Page {
 	}
 	bare := &Tenant{Slug: "nuovo", Name: "Comune di Prova", PrimaryColor: "#ffd700"}
 	staff := &User{Name: "Marco Rezzonico", Email: "sportello@lugano.example", Kind: "staff", Roles: []string{"operator", "office_manager"}}
-	admin := &User{Name: "Chiara Bernasconi", Email: "admin@lugano.example", Kind: "staff", Roles: []string{"tenant_admin"}}
+	admin := &User{Name: "Chiara Bernasconi", Email: "admin@lugano.example", Kind: "staff", Roles: []string{"tenant_admin"}, Admin: true}
 	citizen := &User{Name: "Anna Rossi", Email: "anna.rossi@example.org", Kind: "citizen", FiscalCode: "RSSNNA80A41F205X"}
 	tp := func(name, title string, u *User, data any) *Page {
 		return &Page{Name: name, Lang: "it", Languages: langs, Tenant: town, Base: "/t/lugano", CSRF: "csrf-token-123",
@@ -141,6 +141,14 @@ func samplePages() map[string]*Page {
 	pages["info-report"] = tp("info", "Segnala un disservizio", nil, &InfoPage{Paragraphs: []string{"Usa i contatti qui sotto."}})
 	backofficeSamples(pages, tp, staff, citizen)
 	timelineSamples(pages, tp, staff)
+	pages["admin_home"] = tp("admin_home", "Amministrazione", admin, &AdminHomeData{Links: []AdminLink{
+		{Title: "Servizi", Text: "Chiedi e pubblica i servizi.", URL: "/t/lugano/admin/services", Icon: "it-settings"},
+		{Title: "Impostazioni del portale", Text: "Le lingue.", URL: "/t/lugano/admin/settings", Icon: "it-pa"}}})
+	pages["admin_settings"] = tp("admin_settings", "Impostazioni del portale", admin, &SettingsData{Default: "it", Saved: true,
+		Languages: []Option{{Value: "it", Label: "Italiano", Selected: true}, {Value: "de", Label: "Deutsch (tedesco)", Selected: true}, {Value: "en", Label: "English (inglese)"}}})
+	pages["admin_settings-errors"] = tp("admin_settings", "Impostazioni del portale", admin, &SettingsData{Default: "en",
+		Languages: []Option{{Value: "it", Label: "Italiano"}, {Value: "de", Label: "Deutsch (tedesco)"}, {Value: "en", Label: "English (inglese)"}},
+		Errors:    FieldErrors{"default": "La lingua principale deve essere tra quelle spuntate.", "languages": "Spunta almeno una lingua."}})
 	paymentSamples(pages, tp, staff, citizen)
 	liveSamples(pages, tp, staff, citizen)
 	for label, p := range appointmentSamples() {

@@ -40,7 +40,7 @@ func render(t *testing.T, r *Renderer, p *Page) string {
 
 func TestEveryPageHasASample(t *testing.T) {
 	r := newTestRenderer(t)
-	want := []string{"admin_policies", "admin_service", "admin_services", "appointment", "appointments", "backoffice", "backoffice_appointment", "backoffice_appointments", "backoffice_citizen", "backoffice_citizens", "backoffice_dossier", "backoffice_new", "error", "home", "info", "live_call", "live_console", "login", "my_requests", "my_requests_detail", "payment", "payment_local", "payments", "platform_home", "platform_login", "profile", "rating", "service", "services"}
+	want := []string{"admin_home", "admin_policies", "admin_service", "admin_services", "admin_settings", "appointment", "appointments", "backoffice", "backoffice_appointment", "backoffice_appointments", "backoffice_citizen", "backoffice_citizens", "backoffice_dossier", "backoffice_new", "error", "home", "info", "live_call", "live_console", "login", "my_requests", "my_requests_detail", "payment", "payment_local", "payments", "platform_home", "platform_login", "profile", "rating", "service", "services"}
 	if got := r.Pages(); !slices.Equal(got, want) {
 		t.Errorf("Pages() = %v, want %v", got, want)
 	}
@@ -190,6 +190,9 @@ func TestRenderContent(t *testing.T) {
 			"4 servizi disponibili online", `hreflang="de"`, `aria-current="true"`,
 		}, nil},
 		{"home-titled", []string{"<title>Città di Lugano</title>"}, nil},
+		{"admin_home", []string{`href="/t/lugano/admin/services"`, `href="/t/lugano/admin/settings"`, "Impostazioni del portale", `href="/t/lugano/admin"><span>Amministrazione</span>`}, nil},
+		{"admin_settings", []string{"Impostazioni salvate.", `action="/t/lugano/admin/settings"`, `name="languages" value="de" checked`, `<option value="it" selected>`}, []string{`value="en" checked`, "aria-invalid"}},
+		{"admin_settings-errors", []string{`id="languages-error">Spunta almeno una lingua.`, `aria-invalid="true" aria-describedby="default-error"`}, []string{"Impostazioni salvate."}},
 		// The Modello Comuni's service page: the breadcrumb through Servizi
 		// and the category, the page index in the model's order, each
 		// section by its data-element, the booking entry and the office.

@@ -91,7 +91,7 @@ func TestAccessibility(t *testing.T) {
 		{operator, "/t/lugano", []string{"/t/lugano/backoffice", dossier[1], "/t/lugano/backoffice/new", "/t/lugano/backoffice/live",
 			"/t/lugano/backoffice/appointments", "/t/lugano/backoffice/citizens?q=rossi",
 			"/t/lugano/backoffice/citizens/" + strconv.FormatInt(accountOf(t, s, "lugano", "RSSMRA80A01H501U"), 10)}},
-		{admin, "/t/lugano", []string{"/t/lugano/admin/services", "/t/lugano/admin/services/helpdesk", "/t/lugano/admin/policies"}},
+		{admin, "/t/lugano", []string{"/t/lugano/admin", "/t/lugano/admin/settings", "/t/lugano/admin/services", "/t/lugano/admin/services/helpdesk", "/t/lugano/admin/policies"}},
 		{platform, "/platform", []string{"/platform"}},
 	}
 

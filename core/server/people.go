@@ -56,7 +56,13 @@ func (s *Server) currentUser(c *fiber.Ctx) *web.User {
 			s.log.Warn("staff profile", "err", err)
 			return nil
 		}
-		return &web.User{Name: info.name, Email: info.email, Kind: "staff", Roles: info.roles}
+		u := &web.User{Name: info.name, Email: info.email, Kind: "staff", Roles: info.roles}
+		// The menu leads to the administration whoever the town's rules let in.
+		u.Admin, err = s.Authz.Enforce(ctx, rs.tenant.ID, rs.subject, "admin/home", "read")
+		if err != nil {
+			s.log.Warn("staff admin grant", "err", err)
+		}
+		return u
 	case rs.session != nil:
 		var u web.User
 		err := s.DB.InTenant(ctx, rs.tenant.ID, func(ctx context.Context, tx bun.Tx) error {

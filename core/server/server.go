@@ -184,6 +184,7 @@ func (s *Server) tenantRoutes(r fiber.Router) {
 	s.liveRoutes(r)
 	s.infoRoutes(r)
 	s.timelineRoutes(r)
+	s.adminRoutes(r)
 }
 
 // Serve serves on ln until ctx ends, then stops accepting connections and
