@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -482,7 +483,8 @@ func TestAppointmentBackoffice(t *testing.T) {
 	expect(t, staff.get(s.url+trezzo+"/backoffice/appointments/ZZZZZZZZ"), 404)
 }
 
-// apiCall calls the queue API with key ("" for none) and decodes the JSON.
+// apiCall calls the queue API with key ("" for none) and headers hdr
+// (name, value, …) and decodes the JSON.
 func apiCall(t *testing.T, method, u, key, body string, hdr ...string) (int, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequest(method, u, strings.NewReader(body))
@@ -496,7 +498,11 @@ func apiCall(t *testing.T, method, u, key, body string, hdr ...string) (int, map
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Host = hdr[i+1]
+		if hdr[i] == "Host" {
+			req.Host = hdr[i+1]
+			continue
+		}
+		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -594,6 +600,41 @@ func TestAppointmentQueueAPI(t *testing.T) {
 	item := body["appointments"].([]any)[0].(map[string]any)
 	if item["counter"] != "3" || item["served_at"] == nil || item["checked_in_at"] == nil {
 		t.Errorf("after serving: %v", item)
+	}
+	// A counter system that calls someone again with its
+	// Idempotency-Key, after a timeout, gets the first answer back and
+	// the person is called once; called again without a key, they are
+	// called twice.
+	third, _, _ := bookThroughPages(t, s, b, trezzo, days[0], "09:40", url.Values{"name": {"Carla"}, "email": {"carla@example.org"}})
+	if _, err := s.db.Owner.ExecContext(ctx, `UPDATE bookings SET period = CASE code
+		WHEN ? THEN tstzrange(now(), now() + interval '20 minutes') ELSE tstzrange(now() - interval '20 minutes', now()) END
+		WHERE code IN (?, ?)`, third, third, today); err != nil {
+		t.Fatal(err)
+	}
+	if st, body := apiCall(t, "POST", api+"/"+third+"/check-in", key, ""); st != 200 {
+		t.Fatalf("check-in: %d %v", st, body)
+	}
+	calls := func() any {
+		t.Helper()
+		_, body := apiCall(t, "GET", api+"/today", key, "")
+		for _, it := range body["appointments"].([]any) {
+			if it.(map[string]any)["code"] == third {
+				return it.(map[string]any)["calls"]
+			}
+		}
+		t.Fatalf("%s is not listed today", third)
+		return nil
+	}
+	st1, first := apiCall(t, "POST", api+"/"+third+"/call", key, `{"counter": "2"}`, "Idempotency-Key", "chiamata-"+third)
+	st2, again := apiCall(t, "POST", api+"/"+third+"/call", key, `{"counter": "2"}`, "Idempotency-Key", "chiamata-"+third)
+	if st1 != 200 || st2 != 200 || first["state"] != "called" || fmt.Sprint(first) != fmt.Sprint(again) {
+		t.Errorf("a call retried with its key: %d %v, then %d %v", st1, first, st2, again)
+	}
+	if n := calls(); n != 1.0 {
+		t.Errorf("called %v times after a retry with its key, want 1", n)
+	}
+	if st, body := apiCall(t, "POST", api+"/"+third+"/call", key, `{"counter": "2"}`); st != 200 || calls() != 2.0 {
+		t.Errorf("a second call without a key: %d %v, calls %v", st, body, calls())
 	}
 	if err := s.srv.Appointments.RevokeKey(ctx, tid, keyID); err != nil {
 		t.Fatal(err)

@@ -70,6 +70,12 @@ func errorStatus(err error) (int, string) {
 		return fiber.StatusForbidden, "error.forbidden"
 	case errors.Is(err, errCSRF):
 		return fiber.StatusForbidden, "error.csrf"
+	case errors.Is(err, errIdempotencyKey):
+		return fiber.StatusBadRequest, "error.idempotency.key"
+	case errors.Is(err, errIdempotencyMismatch):
+		return fiber.StatusUnprocessableEntity, "error.idempotency.mismatch"
+	case errors.Is(err, errIdempotencyBusy):
+		return fiber.StatusConflict, "error.idempotency.busy"
 	case errors.Is(err, errLoginRequired), errors.Is(err, authn.ErrNoSession):
 		return fiber.StatusUnauthorized, "error.login_required"
 	case errors.Is(err, errBadInput), errors.Is(err, authz.ErrInvalidRule), errors.Is(err, tenancy.ErrInvalidManifest):

@@ -97,7 +97,7 @@ type open311API struct {
 func (s *Server) open311Routes(app *fiber.App) {
 	api := &open311API{s: s, keys: open311.NewKeys(s.DB)}
 	chain := func(h fiber.Handler) []fiber.Handler {
-		return []fiber.Handler{api.cors, s.resolveTenant, s.requireTenant, s.language, api.offered, h}
+		return []fiber.Handler{api.cors, s.resolveTenant, s.requireTenant, s.language, api.offered, s.idempotent, h}
 	}
 	for _, prefix := range []string{"/t/:tenant/open311/v2", "/open311/v2"} {
 		app.Get(prefix+"/services/:code", chain(api.definition)...)
@@ -357,7 +357,12 @@ func open311Status(status int) int {
 // open311Fail answers an error of the interface (handleError's part):
 // each problem of an *open311.InputError, or msg.
 func (s *Server) open311Fail(c *fiber.Ctx, status int, msg string, err error) error {
-	status = open311Status(status)
+	// A retry's Idempotency-Key refused keeps its status: it is about the
+	// HTTP exchange, not the report, and a client retrying must tell
+	// "in progress" (409) from "another request" (422).
+	if !errors.Is(err, errIdempotencyBusy) && !errors.Is(err, errIdempotencyMismatch) {
+		status = open311Status(status)
+	}
 	var list []o311Error
 	var ie *open311.InputError
 	if errors.As(err, &ie) {

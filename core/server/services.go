@@ -21,7 +21,7 @@ import (
 func (s *Server) serviceRoutes(r fiber.Router) {
 	r.Get("/servizi", s.requireTenant, s.servicesIndex)
 	r.Get("/services/:service", s.requireTenant, s.servicePage)
-	r.Post("/services/:service/:action", s.requireTenant, s.serviceAction)
+	r.Post("/services/:service/:action", s.requireTenant, s.idempotent, s.serviceAction)
 }
 
 // publishedService is a service citizens of this town may use, with the
