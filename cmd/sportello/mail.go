@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,9 +12,12 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sportello/sportello/core/i18n"
 	"github.com/sportello/sportello/core/notify"
 	"github.com/sportello/sportello/core/notify/mailcatcher"
+	"github.com/sportello/sportello/core/notify/smscatcher"
 	"github.com/sportello/sportello/core/store"
+	"github.com/sportello/sportello/web"
 )
 
 // Where the demo's mail catcher listens: SMTP, and a page showing what
@@ -63,8 +67,51 @@ func startMail(ctx context.Context, db *store.DB, demo bool, log *slog.Logger) (
 	default:
 		log.Warn("no mail server (SPORTELLO_SMTP_URL): e-mails wait in the outbox")
 	}
+	stopSMS, err := startSMS(demo, &opts, log)
+	if err != nil {
+		stop()
+		return "", nil, err
+	}
+	stopMail := stop
+	stop = func() { stopSMS(); stopMail() }
+	messages, err := i18n.New(web.LocalesFS())
+	if err != nil {
+		stop()
+		return "", nil, err
+	}
 	go notify.NewDeliverer(db, opts).Run(ctx, 2*time.Second)
+	// Reminders are of tomorrow or of weeks ahead: a few minutes' delay is
+	// nothing, and every town is looked at each round.
+	go notify.NewReminders(db, notify.ReminderOptions{Catalog: messages, Log: log}).Run(ctx, 5*time.Minute)
 	return view, stop, nil
+}
+
+// Where the demo's SMS catcher listens: the gateway's POST and its page.
+const defaultDevSMSAddr = "127.0.0.1:8026"
+
+// startSMS picks the SMS gateway: SPORTELLO_SMS_URL (with the bearer token
+// SPORTELLO_SMS_TOKEN), or with --demo an SMS catcher started here and
+// reached over HTTP like a real gateway; otherwise SMS are only logged.
+func startSMS(demo bool, opts *notify.Options, log *slog.Logger) (func(), error) {
+	if raw := os.Getenv("SPORTELLO_SMS_URL"); raw != "" {
+		g, err := notify.ParseSMSURL(raw, os.Getenv("SPORTELLO_SMS_TOKEN"))
+		if err != nil {
+			return nil, err
+		}
+		opts.SMS = g
+		return func() {}, nil
+	}
+	if !demo {
+		return func() {}, nil // LogSMS, as set by startMail
+	}
+	token := rand.Text()
+	c, err := smscatcher.Start(envOr("SPORTELLO_DEV_SMS_ADDR", defaultDevSMSAddr), token, 500)
+	if err != nil {
+		return nil, fmt.Errorf("SMS catcher: %w (set SPORTELLO_DEV_SMS_ADDR to use another address)", err)
+	}
+	opts.SMS = notify.HTTPSMS{URL: c.URL(), Token: token, Client: &http.Client{Timeout: 10 * time.Second}}
+	log.Info("development SMS catcher", "page", c.Page())
+	return func() { _ = c.Close() }, nil
 }
 
 func envOr(key, def string) string {

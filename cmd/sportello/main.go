@@ -53,6 +53,14 @@ commands:
                                  issue a key for an app filing Open311 reports (printed once)
   open311 api-key revoke --tenant T --id N
                                  stop an Open311 app's key from working
+  reminders import-id-cards --tenant T --csv FILE
+                                 import identity cards' expiry dates
+                                 (fiscal_code,expires_on[,email][,phone]); a re-run changes
+                                 nothing twice
+  reminders template list|set|reset --tenant T [--kind K --lang L --subject S
+                                 --body-file F [--sms S]]
+                                 a town's own texts of its reminders, per kind and language
+  reminders run                  queue the reminders due now (serve does it by itself)
 
 environment: see README.md (SPORTELLO_ADDR, SPORTELLO_DATABASE_URL, ...)
 `
@@ -108,6 +116,8 @@ func run(ctx context.Context, args []string) error {
 		return appointmentsCommand(ctx, env, args[1:])
 	case "open311":
 		return open311Command(ctx, env, args[1:])
+	case "reminders":
+		return remindersCommand(ctx, env, args[1:])
 	case "platform-user":
 		if len(args) < 2 || args[1] != "add" {
 			return usageError("platform-user needs the subcommand add")

@@ -241,6 +241,9 @@ func (s *Server) logo(c *fiber.Ctx) error {
 func (s *Server) profile(c *fiber.Ctx) error {
 	rs := state(c)
 	p := s.page(c, "profile", s.i18n.T(rs.lang, "profile.title", nil))
+	if err := s.addNotifyPrefs(c, p); err != nil {
+		return err
+	}
 	return s.render(c, p)
 }
 

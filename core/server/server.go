@@ -170,6 +170,7 @@ func (s *Server) tenantRoutes(r fiber.Router) {
 	r.Get("/auth/citizen", s.requireTenant, s.citizenLoginStart)
 	r.Get("/auth/citizen/callback", s.requireTenant, s.citizenLoginFinish)
 	r.Get("/profile", s.requireTenant, s.require("profile", "read"), s.profile)
+	s.notifyPrefsRoutes(r)
 	r.Get("/backoffice", s.requireTenant, s.require("backoffice/home", "read"), s.backoffice)
 	r.Get("/admin/policies", s.requireTenant, s.require("admin/policies", "read"), s.policies)
 	r.Post("/admin/policies", s.requireTenant, s.require("admin/policies", "write"), s.addPolicy)
