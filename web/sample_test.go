@@ -1,6 +1,11 @@
 package web
 
-import "time"
+import (
+	"time"
+
+	"github.com/sportello/sportello/core/opendata"
+	"github.com/sportello/sportello/core/privacy"
+)
 
 // samplePages returns one filled Page per template (and a few variants),
 // keyed by a label; the tests render them all.
@@ -76,7 +81,19 @@ func samplePages() map[string]*Page {
 			Errors:  FieldErrors{"object": "Indica un oggetto valido.", "": "La regola non è stata aggiunta: correggi i campi segnalati."},
 		}),
 		"admin_policies-empty": tp("admin_policies", "Regole", admin, &PoliciesData{Actions: []string{"read", "write"}}),
-		"platform_login":       {Name: "platform_login", Lang: "it", CSRF: "csrf-token-123", Title: "Console", Data: &LoginData{}},
+		"admin_analytics": tp("admin_analytics", "Statistiche", admin, &AnalyticsData{From: "2026-01-01", To: "2026-01-14",
+			Tables: []AnalyticsTable{
+				{ID: "by-service", Title: "Richieste per servizio", CSV: "/t/lugano/admin/analytics/by-service.csv?from=2026-01-01&to=2026-01-14", Chart: true,
+					Head: []string{"Periodo dal", "Segnalazioni", "Totale"}, Rows: [][]string{{"1 gen 2026", "4", "4"}, {"2 gen 2026", "0", "0"}}},
+				{ID: "overdue", Title: "Richieste scadute", CSV: "/t/lugano/admin/analytics/overdue.csv"},
+			},
+			Heat: &AnalyticsHeat{Title: "Richieste per giorno e ora", CSV: "/t/lugano/admin/analytics/heat.csv", Days: []string{"Lunedì", "Martedì"},
+				Hours: []string{"0", "1"}, Cells: [][]HeatCell{{{N: "0"}, {N: "3", Level: 4}}, {{N: "1", Level: 2}, {N: "0"}}}},
+			ChartsJSON: `{"by-service":{"kind":"line","labels":["1 gen","2 gen"],"datasets":[{"label":"Segnalazioni","data":[4,0]}]}}`,
+		}),
+		"admin_analytics-error": tp("admin_analytics", "Statistiche", admin, &AnalyticsData{From: "2026-02-01", To: "2026-01-01",
+			Error: "La fine del periodo precede l'inizio: scambia le due date.", ChartsJSON: "{}"}),
+		"platform_login": {Name: "platform_login", Lang: "it", CSRF: "csrf-token-123", Title: "Console", Data: &LoginData{}},
 		"platform_home": {Name: "platform_home", Lang: "en", CSRF: "csrf-token-123", Title: "Console",
 			User: &User{Name: "Platform Staff", Email: "ops@sportello.example", Kind: "platform", Roles: []string{"platform_admin"}},
 			Data: &PlatformData{Tenants: []TenantSummary{
@@ -154,6 +171,16 @@ func samplePages() map[string]*Page {
 	for label, p := range appointmentSamples() {
 		pages["appointments-"+label] = p
 	}
+	pages["opendata"] = tp("opendata", "Dati aperti", nil, []opendata.Entry{
+		{ID: "requests", Title: "Richieste per servizio e mese", Description: "Quante richieste ogni mese."},
+		{ID: "ratings", Title: "Valutazioni delle pagine", Description: "La valutazione media di ogni pagina."}})
+	pages["admin_privacy"] = tp("admin_privacy", "Privacy dei cittadini", admin, privacy.AdminView{
+		Pending: []privacy.Request{{ID: 4, Name: "Anna Rossi", Email: "anna.rossi@example.org", FiscalCode: "RSSNNA80A41F205X", CreatedAt: received}},
+		Done: []privacy.Request{{ID: 2, CreatedAt: received, DoneAt: received.Add(48 * time.Hour),
+			Outcome: privacy.Outcome{Deleted: 1, Drafts: 2, Kept: 3}}},
+		Services: []privacy.ServiceRetention{{ID: "helpdesk", Name: "Segnala un disservizio", Days: 365}, {ID: "general", Name: "Richiesta generica"}},
+		Error:    "Indica un numero intero di giorni.", ErrorService: "general", ErrorValue: "-5"})
+	pages["admin_privacy-empty"] = tp("admin_privacy", "Privacy dei cittadini", admin, privacy.AdminView{})
 	return pages
 }
 

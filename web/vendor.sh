@@ -17,6 +17,9 @@
 #     images/                           the marker and control images the
 #                                       stylesheet refers to
 #     LICENSE
+#   static/vendor/chart.js/
+#     chart.umd.min.js, LICENSE.md      the charts of the analytics page
+#                                       (its own dependency bundled in)
 #
 # axe-core is not served: the accessibility test of core/server reads
 # node_modules/axe-core/axe.min.js, at the version package.json pins, which
@@ -25,7 +28,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")"
 
-if [[ ! -d node_modules/bootstrap-italia || ! -d node_modules/leaflet || ! -d node_modules/axe-core || package-lock.json -nt node_modules/.package-lock.json ]]; then
+if [[ ! -d node_modules/bootstrap-italia || ! -d node_modules/leaflet || ! -d node_modules/chart.js || ! -d node_modules/axe-core || package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm ci --no-audit --no-fund
 fi
 
@@ -88,6 +91,18 @@ cp "$src/images/"*.png "$dst/images/"
 cp node_modules/leaflet/LICENSE "$dst/LICENSE"
 echo "$have" > "$dst/VERSION"
 echo "vendor.sh: leaflet $have in $dst ($(du -sh "$dst" | cut -f1))"
+
+# Chart.js: the UMD build, which carries its one dependency (@kurkle/color)
+# inside, so the page loads a single file; no source map.
+src=node_modules/chart.js
+dst=static/vendor/chart.js
+have=$(pinned chart.js)
+rm -rf "$dst"
+mkdir -p "$dst"
+cp "$src/dist/chart.umd.min.js" "$dst/"
+cp "$src/LICENSE.md" "$dst/LICENSE.md"
+echo "$have" > "$dst/VERSION"
+echo "vendor.sh: chart.js $have in $dst ($(du -sh "$dst" | cut -f1))"
 
 have=$(pinned axe-core)
 if [[ ! -f node_modules/axe-core/axe.min.js ]]; then

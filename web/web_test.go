@@ -40,7 +40,7 @@ func render(t *testing.T, r *Renderer, p *Page) string {
 
 func TestEveryPageHasASample(t *testing.T) {
 	r := newTestRenderer(t)
-	want := []string{"admin_home", "admin_policies", "admin_service", "admin_services", "admin_settings", "appointment", "appointments", "backoffice", "backoffice_appointment", "backoffice_appointments", "backoffice_citizen", "backoffice_citizens", "backoffice_dossier", "backoffice_new", "error", "home", "info", "live_call", "live_console", "login", "my_requests", "my_requests_detail", "payment", "payment_local", "payments", "platform_home", "platform_login", "profile", "rating", "service", "services"}
+	want := []string{"admin_analytics", "admin_home", "admin_policies", "admin_privacy", "admin_service", "admin_services", "admin_settings", "appointment", "appointments", "backoffice", "backoffice_appointment", "backoffice_appointments", "backoffice_citizen", "backoffice_citizens", "backoffice_dossier", "backoffice_new", "error", "home", "info", "live_call", "live_console", "login", "my_requests", "my_requests_detail", "opendata", "payment", "payment_local", "payments", "platform_home", "platform_login", "profile", "rating", "service", "services"}
 	if got := r.Pages(); !slices.Equal(got, want) {
 		t.Errorf("Pages() = %v, want %v", got, want)
 	}

@@ -61,6 +61,8 @@ commands:
                                  --body-file F [--sms S]]
                                  a town's own texts of its reminders, per kind and language
   reminders run                  queue the reminders due now (serve does it by itself)
+  privacy purge --tenant T       delete a town's closed requests past their retention
+                                 (serve does it by itself every 6 hours)
 
 environment: see README.md (SPORTELLO_ADDR, SPORTELLO_DATABASE_URL, ...)
 `
@@ -118,6 +120,8 @@ func run(ctx context.Context, args []string) error {
 		return open311Command(ctx, env, args[1:])
 	case "reminders":
 		return remindersCommand(ctx, env, args[1:])
+	case "privacy":
+		return privacyCommand(ctx, env, args[1:])
 	case "platform-user":
 		if len(args) < 2 || args[1] != "add" {
 			return usageError("platform-user needs the subcommand add")

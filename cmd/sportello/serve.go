@@ -26,6 +26,7 @@ import (
 	"github.com/sportello/sportello/core/hostapi"
 	"github.com/sportello/sportello/core/live"
 	"github.com/sportello/sportello/core/pluginhost"
+	"github.com/sportello/sportello/core/privacy"
 	"github.com/sportello/sportello/core/server"
 	"github.com/sportello/sportello/core/tenancy"
 )
@@ -132,6 +133,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	go purgeLoop(ctx, srv.Auth, log)
 	go srv.Payments.Run(ctx, 5*time.Second)
 	go expireLoop(ctx, booking.New(db, nil), log)
+	go privacy.New(db).PurgeEvery(ctx, 6*time.Hour, catalog.New(db), log)
 	mailView, stopMail, err := startMail(ctx, db, *demo, log)
 	if err != nil {
 		return err

@@ -184,6 +184,9 @@ func (s *Server) tenantRoutes(r fiber.Router) {
 	s.appointmentRoutes(r)
 	s.liveRoutes(r)
 	s.infoRoutes(r)
+	s.analyticsRoutes(r)
+	s.opendataRoutes(r)
+	s.privacyRoutes(r)
 	s.timelineRoutes(r)
 	s.adminRoutes(r)
 }
