@@ -67,10 +67,13 @@ func startMail(ctx context.Context, db *store.DB, demo bool, log *slog.Logger) (
 	default:
 		log.Warn("no mail server (SPORTELLO_SMTP_URL): e-mails wait in the outbox")
 	}
-	stopSMS, err := startSMS(demo, &opts, log)
+	stopSMS, smsPage, err := startSMS(demo, &opts, log)
 	if err != nil {
 		stop()
 		return "", nil, err
+	}
+	if smsPage != "" && view != "" {
+		view += ", and the texts (SMS) at " + smsPage
 	}
 	stopMail := stop
 	stop = func() { stopSMS(); stopMail() }
@@ -92,26 +95,26 @@ const defaultDevSMSAddr = "127.0.0.1:8026"
 // startSMS picks the SMS gateway: SPORTELLO_SMS_URL (with the bearer token
 // SPORTELLO_SMS_TOKEN), or with --demo an SMS catcher started here and
 // reached over HTTP like a real gateway; otherwise SMS are only logged.
-func startSMS(demo bool, opts *notify.Options, log *slog.Logger) (func(), error) {
+func startSMS(demo bool, opts *notify.Options, log *slog.Logger) (stop func(), page string, err error) {
 	if raw := os.Getenv("SPORTELLO_SMS_URL"); raw != "" {
 		g, err := notify.ParseSMSURL(raw, os.Getenv("SPORTELLO_SMS_TOKEN"))
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		opts.SMS = g
-		return func() {}, nil
+		return func() {}, "", nil
 	}
 	if !demo {
-		return func() {}, nil // LogSMS, as set by startMail
+		return func() {}, "", nil // LogSMS, as set by startMail
 	}
 	token := rand.Text()
 	c, err := smscatcher.Start(envOr("SPORTELLO_DEV_SMS_ADDR", defaultDevSMSAddr), token, 500)
 	if err != nil {
-		return nil, fmt.Errorf("SMS catcher: %w (set SPORTELLO_DEV_SMS_ADDR to use another address)", err)
+		return nil, "", fmt.Errorf("SMS catcher: %w (set SPORTELLO_DEV_SMS_ADDR to use another address)", err)
 	}
 	opts.SMS = notify.HTTPSMS{URL: c.URL(), Token: token, Client: &http.Client{Timeout: 10 * time.Second}}
 	log.Info("development SMS catcher", "page", c.Page())
-	return func() { _ = c.Close() }, nil
+	return func() { _ = c.Close() }, c.Page(), nil
 }
 
 func envOr(key, def string) string {
