@@ -141,6 +141,7 @@ func timelineSamples(pages map[string]*Page, tp func(name, title string, u *User
 	pages["backoffice_citizens-none"] = tp("backoffice_citizens", "Cittadini", staff, &CitizensData{Query: "zeta", Searched: true})
 	pages["backoffice_citizen"] = tp("backoffice_citizen", "Anna Rossi", staff, &TimelineData{Name: "Anna Rossi", Email: "anna@example.org",
 		FiscalCode: "RSSNNA80A41F205X", Registered: at.AddDate(0, -2, 0), LastLogin: at, Open: 1, MoreURL: "/t/lugano/backoffice/citizens/7?all=1",
+		EmailConsent: "Dato il 1 febbraio 2026", SMSConsent: "Dato il 2 febbraio 2026", Phone: "+41791234567",
 		Entries: []CitizenEvent{
 			{At: at.Add(72 * time.Hour), Kind: "payment", Label: "Pagamento", Number: "2026-000001", URL: "/t/lugano/backoffice/requests/3", Title: "Diritti di segreteria", Status: "Da pagare", Amount: "16,50 €"},
 			{At: at.Add(48 * time.Hour), Kind: "message", Label: "Risposta dell'ufficio", Number: "2026-000001", URL: "/t/lugano/backoffice/requests/3", Title: "Buca in via Roma", Text: "Squadra mandata", Internal: true},

@@ -34,6 +34,10 @@ type TimelineData struct {
 	MoreURL string
 	// Open counts the requests not yet concluded.
 	Open int
+	// Consents are the channels the citizen lets the town use, each
+	// "given on …", "withdrawn on …" or "not given", translated.
+	EmailConsent, SMSConsent string
+	Phone                    string
 }
 
 // CitizenEvent is one thing that happened between a citizen and the

@@ -233,7 +233,8 @@ func TestRenderContent(t *testing.T) {
 		{"backoffice_citizens", []string{`action="/t/lugano/backoffice/citizens"`, `value="rossi"`, `<a href="/t/lugano/backoffice/citizens/7">Anna Rossi</a>`, "RSSNNA80A41F205X"}, []string{"Nessun cittadino"}},
 		{"backoffice_citizens-none", []string{"Nessun cittadino trovato."}, []string{"<table"}},
 		{"backoffice_citizen", []string{"Anna Rossi", "RSSNNA80A41F205X", `href="mailto:anna@example.org"`, "Nota interna", "16,50 €", "Telefono",
-			`<a href="/t/lugano/backoffice/requests/3">2026-000001</a>`, `href="/t/lugano/backoffice/citizens/7?all=1"`, `datetime="2026-03-02T08:00:00Z"`}, nil},
+			`<a href="/t/lugano/backoffice/requests/3">2026-000001</a>`, `href="/t/lugano/backoffice/citizens/7?all=1"`, `datetime="2026-03-02T08:00:00Z"`,
+			"Consensi agli avvisi", "Dato il 2 febbraio 2026", `href="tel:&#43;41791234567"`}, nil},
 		{"backoffice_citizen-empty", []string{"Nessuna attività finora."}, []string{"sp-timeline-entry"}},
 		{"admin_policies", []string{
 			`action="/t/lugano/admin/policies/7/delete"`, `action="/t/lugano/admin/policies/9/delete"`, `action="/t/lugano/admin/policies"`,

@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"time"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -70,6 +71,12 @@ func (s *Server) citizenPage(c *fiber.Ctx) error {
 	s.audit(c, "read", "citizen:"+strconv.FormatInt(id, 10))
 	cz := tl.Citizen
 	d := &web.TimelineData{Name: cz.Name, Email: cz.Email, FiscalCode: cz.FiscalCode, Registered: cz.Registered, LastLogin: cz.LastLogin}
+	k := tl.Consents
+	d.EmailConsent = s.consentText(rs.lang, k.Known, k.Email, k.EmailAt)
+	d.SMSConsent = s.consentText(rs.lang, k.Known, k.SMS, k.SMSAt)
+	if k.SMS {
+		d.Phone = k.Phone
+	}
 	if tl.More && limit == timelineShort {
 		d.MoreURL = rs.base + "/backoffice/citizens/" + strconv.FormatInt(id, 10) + "?all=1"
 	}
@@ -133,4 +140,15 @@ func messageAuthor(kind string) string {
 		return "citizen"
 	}
 	return "staff"
+}
+
+// consentText says whether a channel is consented to, and since when.
+func (s *Server) consentText(lang string, known, given bool, at time.Time) string {
+	switch {
+	case !known:
+		return s.i18n.T(lang, "timeline.consent.none", nil)
+	case given:
+		return s.i18n.T(lang, "timeline.consent.given", map[string]any{"Date": i18n.FormatDate(lang, local(at))})
+	}
+	return s.i18n.T(lang, "timeline.consent.not", map[string]any{"Date": i18n.FormatDate(lang, local(at))})
 }

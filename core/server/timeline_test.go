@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"net/url"
 	"regexp"
 	"strconv"
 	"testing"
@@ -29,8 +30,13 @@ func TestCitizenTimeline(t *testing.T) {
 	expect(t, found, 200, `href="`+link+`"`, "RSSMRA80A01H501U")
 	expect(t, operator.get(town+"/backoffice/citizens?q=nessuno+si+chiama+cos%C3%AC"), 200, "Nessun cittadino trovato.")
 
+	expect(t, operator.get(s.url+link), 200, "Consensi agli avvisi", "Non espresso")
+	// Mario lets the town text him: the operator sees it, with the number.
+	profile := town + "/profile"
+	expect(t, mario.form(profile, profile, url.Values{"sms": {"1"}, "phone": {"+41 79 123 45 67"}}), 303)
 	page := operator.get(s.url + link)
-	expect(t, page, 200, "RSSMRA80A01H501U", "Richiesta presentata", number, "Buca profonda in via Nassa", "Online")
+	expect(t, page, 200, "RSSMRA80A01H501U", "Richiesta presentata", number, "Buca profonda in via Nassa", "Online",
+		"Dato il", `href="tel:&#43;41791234567"`)
 	// The request's page leads here, and the timeline back to it.
 	req := regexp.MustCompile(`href="(/t/lugano/backoffice/requests/\d+)">` + regexp.QuoteMeta(number)).FindStringSubmatch(page.body)
 	if req == nil {
@@ -40,8 +46,8 @@ func TestCitizenTimeline(t *testing.T) {
 
 	var audited int
 	if err := s.db.Owner.NewRaw(`SELECT count(*) FROM audit_log WHERE action = 'read' AND object = ?`, "citizen:"+strconv.FormatInt(marioID, 10)).
-		Scan(t.Context(), &audited); err != nil || audited != 1 {
-		t.Errorf("%d audited views (%v), want 1", audited, err)
+		Scan(t.Context(), &audited); err != nil || audited != 2 {
+		t.Errorf("%d audited views (%v), want 2", audited, err)
 	}
 
 	tests := []struct {

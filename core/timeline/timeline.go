@@ -78,9 +78,19 @@ type Entry struct {
 	Currency    string
 }
 
+// Consents are the channels a citizen lets the town use for its notices,
+// and since when (or since when not).
+type Consents struct {
+	Known          bool // the citizen has set them; otherwise none is given
+	Email, SMS     bool
+	EmailAt, SMSAt time.Time
+	Phone          string
+}
+
 // Timeline is a citizen and what happened, newest first.
 type Timeline struct {
-	Citizen Citizen
+	Citizen  Citizen
+	Consents Consents
 	Entries []Entry
 	// More is set when older entries were left out.
 	More bool
@@ -99,6 +109,15 @@ func Of(ctx context.Context, db *store.DB, tenantID, citizenID int64, lang strin
 		}
 		if err != nil {
 			return err
+		}
+		k := &tl.Consents
+		err = tx.QueryRowContext(ctx, `SELECT email, email_changed_at, sms, sms_changed_at, phone FROM notify_prefs
+			WHERE tenant_id = ? AND citizen_id = ?`, tenantID, citizenID).Scan(&k.Email, &k.EmailAt, &k.SMS, &k.SMSAt, &k.Phone)
+		switch {
+		case err == nil:
+			k.Known = true
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("consents: %w", err)
 		}
 		// Each source gives at most limit+1 of its newest: enough to fill
 		// the page and to tell whether more exist.

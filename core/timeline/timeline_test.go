@@ -77,6 +77,8 @@ func town(t *testing.T, db *pgtest.DB, slug, marker string) (int64, int64) {
 	s.id(`INSERT INTO payments (tenant_id, service_id, dossier_id, citizen_id, amount_cents, reason, status, iuv, notice_code, created_at)
 		VALUES (?, 'helpdesk', ?, ?, 1650, 'Diritti di segreteria', 'payment_pending', '12345678901234567', '312345678901234567', '2026-03-06 09:00+00')
 		RETURNING id`, tenant, d, anna)
+	s.id(`INSERT INTO notify_prefs (tenant_id, citizen_id, email, email_changed_at, sms, sms_changed_at, phone)
+		VALUES (?, ?, true, '2026-02-01 10:00+00', false, '2026-02-02 10:00+00', '+41791234567') RETURNING citizen_id`, tenant, anna)
 	return tenant, anna
 }
 
@@ -92,6 +94,9 @@ func TestTimeline(t *testing.T) {
 	}
 	if tl.Citizen.Name != "Anna Alfa" || tl.Citizen.FiscalCode != "RSSNNA80A41F205X" || tl.More {
 		t.Fatalf("citizen %+v more %v", tl.Citizen, tl.More)
+	}
+	if k := tl.Consents; !k.Known || !k.Email || k.SMS || k.Phone != "+41791234567" || k.EmailAt.UTC().Format("01-02") != "02-01" {
+		t.Errorf("consents %+v", k)
 	}
 	var got []string
 	for _, e := range tl.Entries {
@@ -140,6 +145,10 @@ func TestTimeline(t *testing.T) {
 	// Another town's citizen is not found through this town, even by id.
 	if _, err := timeline.Of(ctx, db.App, a, annaB, "it", 10); !errors.Is(err, timeline.ErrNotFound) {
 		t.Errorf("another town's citizen: %v", err)
+	}
+	bruno := seed{t, db, a}.id(`SELECT id FROM citizens WHERE tenant_id = ? AND name = 'Bruno Neri'`, a)
+	if tlBruno, err := timeline.Of(ctx, db.App, a, bruno, "it", 10); err != nil || tlBruno.Consents.Known || len(tlBruno.Entries) != 0 {
+		t.Errorf("a citizen with no consents set and nothing done: %+v %v", tlBruno, err)
 	}
 	if tlB, err := timeline.Of(ctx, db.App, b, annaB, "it", 100); err != nil || len(tlB.Entries) != len(want) || !strings.Contains(tlB.Entries[len(want)-1].Title, "Beta") {
 		t.Errorf("the other town's own timeline: %v %v", tlB, err)
