@@ -2,8 +2,8 @@ package server
 
 import (
 	"strconv"
-	"time"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 

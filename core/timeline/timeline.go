@@ -91,7 +91,7 @@ type Consents struct {
 type Timeline struct {
 	Citizen  Citizen
 	Consents Consents
-	Entries []Entry
+	Entries  []Entry
 	// More is set when older entries were left out.
 	More bool
 }
