@@ -16,10 +16,11 @@ import (
 	"net/http"
 	"net/mail"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/sportello/sportello/core/notify/inbox"
 )
 
 // Mail is one message the catcher received.
@@ -33,13 +34,9 @@ type Mail struct {
 
 // Catcher is a running SMTP catcher.
 type Catcher struct {
-	srv  *smtp.Server
-	ln   net.Listener
-	keep int
-
-	mu    sync.Mutex
-	mails []Mail
-	wait  chan struct{} // closed and replaced at every new mail
+	srv *smtp.Server
+	ln  net.Listener
+	box *inbox.Inbox[Mail]
 }
 
 // Start listens for SMTP on addr (use a loopback address) and keeps the
@@ -49,7 +46,7 @@ func Start(addr string, keep int) (*Catcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mail catcher on %s: %w", addr, err)
 	}
-	c := &Catcher{ln: ln, keep: keep, wait: make(chan struct{})}
+	c := &Catcher{ln: ln, box: inbox.New[Mail](keep)}
 	c.srv = smtp.NewServer(c)
 	c.srv.Domain = "localhost"
 	c.srv.AllowInsecureAuth = true
@@ -67,44 +64,15 @@ func (c *Catcher) Addr() string { return c.ln.Addr().String() }
 func (c *Catcher) Close() error { return c.srv.Close() }
 
 // Mails are the messages received, oldest first.
-func (c *Catcher) Mails() []Mail {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]Mail(nil), c.mails...)
-}
+func (c *Catcher) Mails() []Mail { return c.box.All() }
 
 // WaitFor returns the first message for which match is true, waiting up
 // to timeout for it to arrive.
 func (c *Catcher) WaitFor(timeout time.Duration, match func(Mail) bool) (Mail, bool) {
-	deadline := time.After(timeout)
-	for {
-		c.mu.Lock()
-		for _, m := range c.mails {
-			if match(m) {
-				c.mu.Unlock()
-				return m, true
-			}
-		}
-		wait := c.wait
-		c.mu.Unlock()
-		select {
-		case <-wait:
-		case <-deadline:
-			return Mail{}, false
-		}
-	}
+	return c.box.WaitFor(timeout, match)
 }
 
-func (c *Catcher) add(m Mail) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.mails = append(c.mails, m)
-	if len(c.mails) > c.keep {
-		c.mails = c.mails[len(c.mails)-c.keep:]
-	}
-	close(c.wait)
-	c.wait = make(chan struct{})
-}
+func (c *Catcher) add(m Mail) { c.box.Add(m) }
 
 // NewSession is go-smtp's Backend.
 func (c *Catcher) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{c: c}, nil }

@@ -12,10 +12,10 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sportello/sportello/core/notify"
+	"github.com/sportello/sportello/core/notify/inbox"
 )
 
 // SMS is one message the catcher received.
@@ -31,11 +31,7 @@ type Catcher struct {
 	srv   *http.Server
 	ln    net.Listener
 	token string
-	keep  int
-
-	mu   sync.Mutex
-	sms  []SMS
-	wait chan struct{} // closed and replaced at every new SMS
+	box   *inbox.Inbox[SMS]
 }
 
 // Start listens on addr (use a loopback address). Messages are posted to
@@ -46,7 +42,7 @@ func Start(addr, token string, keep int) (*Catcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Catcher{ln: ln, token: token, keep: keep, wait: make(chan struct{})}
+	c := &Catcher{ln: ln, token: token, box: inbox.New[SMS](keep)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /sms", c.receive)
 	mux.HandleFunc("GET /{$}", c.list)
@@ -65,32 +61,12 @@ func (c *Catcher) Page() string { return "http://" + c.ln.Addr().String() + "/" 
 func (c *Catcher) Close() error { return c.srv.Close() }
 
 // Messages are the SMS received, oldest first.
-func (c *Catcher) Messages() []SMS {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]SMS(nil), c.sms...)
-}
+func (c *Catcher) Messages() []SMS { return c.box.All() }
 
 // WaitFor returns the first SMS for which match is true, waiting up to
 // timeout for it to arrive.
 func (c *Catcher) WaitFor(timeout time.Duration, match func(SMS) bool) (SMS, bool) {
-	deadline := time.After(timeout)
-	for {
-		c.mu.Lock()
-		for _, m := range c.sms {
-			if match(m) {
-				c.mu.Unlock()
-				return m, true
-			}
-		}
-		wait := c.wait
-		c.mu.Unlock()
-		select {
-		case <-wait:
-		case <-deadline:
-			return SMS{}, false
-		}
-	}
+	return c.box.WaitFor(timeout, match)
 }
 
 // receive checks a message as a gateway would, so that a sender that
@@ -109,14 +85,7 @@ func (c *Catcher) receive(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "want a number in international form and a text", http.StatusUnprocessableEntity)
 		return
 	}
-	c.mu.Lock()
-	c.sms = append(c.sms, SMS{At: time.Now(), From: in.From, To: in.To, Text: in.Text})
-	if len(c.sms) > c.keep {
-		c.sms = c.sms[len(c.sms)-c.keep:]
-	}
-	close(c.wait)
-	c.wait = make(chan struct{})
-	c.mu.Unlock()
+	c.box.Add(SMS{At: time.Now(), From: in.From, To: in.To, Text: in.Text})
 	w.WriteHeader(http.StatusAccepted)
 }
 
