@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/uptrace/bun"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/sportello/sportello/plugins/sdk/pb"
 )
@@ -42,6 +44,14 @@ func (s *Server) notify(ctx context.Context, c Call, r *pb.NotifyRequest) (*pb.N
 	}
 	out := &pb.NotifyResponse{}
 	err := s.db.InTenant(ctx, c.TenantID, func(ctx context.Context, tx bun.Tx) error {
+		if ch == "sms" {
+			// Texts go only to a number a citizen of the town gave with
+			// their consent: the actor's own when none is named.
+			var err error
+			if to, err = consentedNumber(ctx, tx, c, to); err != nil {
+				return err
+			}
+		}
 		if to == "" {
 			var err error
 			if to, err = actorRecipient(ctx, tx, c, ch); err != nil {
@@ -61,9 +71,33 @@ func (s *Server) notify(ctx context.Context, c Call, r *pb.NotifyRequest) (*pb.N
 	return out, nil
 }
 
-// actorRecipient is the address of the call's actor on channel ch. Only
-// e-mail is known for now (citizens.email, users.email); nobody has a
-// phone number on file.
+// consentedNumber is the number an SMS may go to: to, when some citizen
+// of the town consented to texts on it, or with to empty the number the
+// citizen acting consented with. Anything else is refused.
+func consentedNumber(ctx context.Context, tx bun.Tx, c Call, to string) (string, error) {
+	var phone string
+	var err error
+	if to == "" {
+		if c.Actor.Kind != ActorCitizen {
+			return "", invalid("to is required: the actor has no phone number on file")
+		}
+		err = tx.QueryRowContext(ctx, "SELECT phone FROM notify_prefs WHERE tenant_id = ? AND citizen_id = ? AND sms",
+			c.TenantID, c.Actor.ID).Scan(&phone)
+	} else {
+		err = tx.QueryRowContext(ctx, "SELECT phone FROM notify_prefs WHERE tenant_id = ? AND phone = ? AND sms LIMIT 1",
+			c.TenantID, to).Scan(&phone)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", status.Error(codes.FailedPrecondition, "no consent to text messages on this number: the citizen gives it on their profile")
+	}
+	if err != nil {
+		return "", fmt.Errorf("look up the consent to texts: %w", err)
+	}
+	return phone, nil
+}
+
+// actorRecipient is the e-mail address of the call's actor
+// (citizens.email, users.email); texts have consentedNumber.
 func actorRecipient(ctx context.Context, tx bun.Tx, c Call, ch string) (string, error) {
 	// Nobody stands behind a visitor or the system: no address to use.
 	if ch != "email" || c.Actor.Kind == ActorAnonymous || c.Actor.Kind == ActorSystem {

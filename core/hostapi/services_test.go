@@ -47,6 +47,17 @@ func TestNotify(t *testing.T) {
 	anna, bruno := e.citizen(tid, "anna", "anna@example.org"), e.citizen(tid, "bruno", "")
 	op := e.user(tid, "op@alpha.example")
 
+	// Anna lets the town text her; Bruno gave a number and no consent.
+	for _, pref := range []struct {
+		id    int64
+		phone string
+		sms   bool
+	}{{anna, "+393331234567", true}, {bruno, "+393339999999", false}} {
+		if _, err := e.db.Owner.ExecContext(context.Background(), `INSERT INTO notify_prefs (tenant_id, citizen_id, sms, phone) VALUES (?, ?, ?, ?)`,
+			tid, pref.id, pref.sms, pref.phone); err != nil {
+			t.Fatal(err)
+		}
+	}
 	recipient := func(id int64) string {
 		var to string
 		if err := e.db.Owner.NewRaw("SELECT recipient || ' ' || status || ' ' || plugin_id FROM notifications WHERE id = ?", id).Scan(context.Background(), &to); err != nil {
@@ -58,29 +69,38 @@ func TestNotify(t *testing.T) {
 		name  string
 		actor func() (context.Context, pb.HostAPIClient)
 		req   *pb.NotifyRequest
-		want  string // "" : refused with InvalidArgument
+		want  string // "" : refused with code
+		code  codes.Code
 	}{
 		{"a citizen's own e-mail", func() (context.Context, pb.HostAPIClient) { return e.as("helpdesk", tid, citizen(anna)) },
-			&pb.NotifyRequest{Channel: "email", Subject: "Ricevuta", Body: "Grazie"}, "anna@example.org queued helpdesk"},
+			&pb.NotifyRequest{Channel: "email", Subject: "Ricevuta", Body: "Grazie"}, "anna@example.org queued helpdesk", 0},
 		{"a staff member's e-mail", func() (context.Context, pb.HostAPIClient) { return e.as("helpdesk", tid, staff(op)) },
-			&pb.NotifyRequest{Channel: "email", Body: "New request"}, "op@alpha.example queued helpdesk"},
+			&pb.NotifyRequest{Channel: "email", Body: "New request"}, "op@alpha.example queued helpdesk", 0},
 		{"an explicit address", func() (context.Context, pb.HostAPIClient) { return e.as("helpdesk", tid, anonymous()) },
-			&pb.NotifyRequest{Channel: "email", To: "someone@example.org", Body: "x"}, "someone@example.org queued helpdesk"},
-		{"an SMS", func() (context.Context, pb.HostAPIClient) { return e.as("helpdesk", tid, citizen(anna)) },
-			&pb.NotifyRequest{Channel: "sms", To: "+393331234567", Body: "Il suo turno"}, "+393331234567 queued helpdesk"},
+			&pb.NotifyRequest{Channel: "email", To: "someone@example.org", Body: "x"}, "someone@example.org queued helpdesk", 0},
+		{"an SMS to a consented number", func() (context.Context, pb.HostAPIClient) { return e.as("helpdesk", tid, staff(op)) },
+			&pb.NotifyRequest{Channel: "sms", To: "+393331234567", Body: "Il suo turno"}, "+393331234567 queued helpdesk", 0},
+		{"an SMS to the citizen acting", func() (context.Context, pb.HostAPIClient) { return e.as("helpdesk", tid, citizen(anna)) },
+			&pb.NotifyRequest{Channel: "sms", Body: "Il suo turno"}, "+393331234567 queued helpdesk", 0},
+		{"an SMS to a number without consent", func() (context.Context, pb.HostAPIClient) { return e.as("helpdesk", tid, staff(op)) },
+			&pb.NotifyRequest{Channel: "sms", To: "+393339999999", Body: "x"}, "", codes.FailedPrecondition},
+		{"an SMS to a number nobody gave", func() (context.Context, pb.HostAPIClient) { return e.as("helpdesk", tid, anonymous()) },
+			&pb.NotifyRequest{Channel: "sms", To: "+393330000000", Body: "x"}, "", codes.FailedPrecondition},
 		{"a citizen without e-mail", func() (context.Context, pb.HostAPIClient) { return e.as("helpdesk", tid, citizen(bruno)) },
-			&pb.NotifyRequest{Channel: "email", Body: "x"}, ""},
+			&pb.NotifyRequest{Channel: "email", Body: "x"}, "", codes.InvalidArgument},
 		{"an anonymous visitor, no address", func() (context.Context, pb.HostAPIClient) { return e.as("helpdesk", tid, anonymous()) },
-			&pb.NotifyRequest{Channel: "email", Body: "x"}, ""},
-		{"an SMS to the actor (no phone on file)", func() (context.Context, pb.HostAPIClient) { return e.as("helpdesk", tid, citizen(anna)) },
-			&pb.NotifyRequest{Channel: "sms", Body: "x"}, ""},
+			&pb.NotifyRequest{Channel: "email", Body: "x"}, "", codes.InvalidArgument},
+		{"an SMS to a citizen acting without consent", func() (context.Context, pb.HostAPIClient) { return e.as("helpdesk", tid, citizen(bruno)) },
+			&pb.NotifyRequest{Channel: "sms", Body: "x"}, "", codes.FailedPrecondition},
+		{"an SMS to staff (no phone on file)", func() (context.Context, pb.HostAPIClient) { return e.as("helpdesk", tid, staff(op)) },
+			&pb.NotifyRequest{Channel: "sms", Body: "x"}, "", codes.InvalidArgument},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, api := tc.actor()
 			before := e.rows()
 			res, err := api.Notify(ctx, tc.req)
 			if tc.want == "" {
-				wantCode(t, "Notify", err, codes.InvalidArgument)
+				wantCode(t, "Notify", err, tc.code)
 				e.sameRows(before)
 				return
 			}
