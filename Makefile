@@ -30,7 +30,7 @@ vet:
 # Every test, against throwaway PostgreSQL servers the tests start. The
 # browser tests leave their screenshots in test-artifacts/.
 test: $(VENDOR) vet
-	SPORTELLO_ARTIFACTS=$(CURDIR)/test-artifacts $(GO) test -race -timeout 20m ./...
+	SPORTELLO_ARTIFACTS=$(CURDIR)/test-artifacts $(GO) test -race -timeout 40m ./...
 
 bench-portal: $(VENDOR)
 	$(GO) run ./bench/portal

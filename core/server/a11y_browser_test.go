@@ -84,14 +84,14 @@ func TestAccessibility(t *testing.T) {
 		scope string   // the path the session cookie is for
 		pages []string
 	}{
-		{nil, "", []string{"/t/lugano/", "/t/lugano/servizi", "/t/lugano/servizi?categoria=ambiente&q=buca", "/t/lugano/services/helpdesk", trezzo + "/services/cemetery", "/t/lugano/login", "/t/lugano/faq", "/t/lugano/privacy",
+		{nil, "", []string{"/t/lugano/", "/t/lugano/servizi", "/t/lugano/servizi?categoria=ambiente&q=buca", "/t/lugano/services/helpdesk", trezzo + "/services/cemetery", "/t/lugano/login", "/t/lugano/faq", "/t/lugano/privacy", "/t/lugano/opendata",
 			"/t/lugano/appointments", steps, steps + "&office=anagrafe&day=" + day, steps + "&office=anagrafe&day=" + day + "&time=09%3A00",
 			strings.TrimPrefix(booked, s.url), "/platform/login"}},
 		{citizen, "/t/lugano", []string{"/t/lugano/requests", request[1], "/t/lugano/profile", "/t/lugano/payments"}},
 		{operator, "/t/lugano", []string{"/t/lugano/backoffice", dossier[1], "/t/lugano/backoffice/new", "/t/lugano/backoffice/live",
 			"/t/lugano/backoffice/appointments", "/t/lugano/backoffice/citizens?q=rossi",
 			"/t/lugano/backoffice/citizens/" + strconv.FormatInt(accountOf(t, s, "lugano", "RSSMRA80A01H501U"), 10)}},
-		{admin, "/t/lugano", []string{"/t/lugano/admin", "/t/lugano/admin/settings", "/t/lugano/admin/services", "/t/lugano/admin/services/helpdesk", "/t/lugano/admin/policies"}},
+		{admin, "/t/lugano", []string{"/t/lugano/admin", "/t/lugano/admin/settings", "/t/lugano/admin/analytics", "/t/lugano/admin/privacy", "/t/lugano/admin/services", "/t/lugano/admin/services/helpdesk", "/t/lugano/admin/policies"}},
 		{platform, "/platform", []string{"/platform"}},
 	}
 

@@ -125,15 +125,15 @@ func jrOpen(t *testing.T, ctx context.Context, u string) {
 	}
 }
 
-// jrFollow clicks sel, a link or a form's button, and waits for the page
+// jrFollow presses sel, a link or a form's button, and waits for the page
 // it leads to, which must answer 200; it returns that page's address.
 func jrFollow(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, brStep)
 	defer cancel()
-	res, err := chromedp.RunResponse(sctx, chromedp.Click(chromedp.CSS(sel)))
+	res, err := chromedp.RunResponse(sctx, brPressing(sel)...)
 	if err != nil {
-		t.Fatalf("click %s: %v", sel, err)
+		t.Fatalf("press %s: %v", sel, err)
 	}
 	if res.Status != http.StatusOK {
 		t.Fatalf("clicking %s led to %s (%d): %.1500s", sel, res.URL, res.Status, jrMain(t, ctx))
@@ -160,16 +160,12 @@ func jrChoose(t *testing.T, ctx context.Context, sel, label, value string) {
 	}
 }
 
-// jrTick clicks the label of the check box or radio button sel: Bootstrap
-// Italia draws the box over the label and keeps the input out of sight.
+// jrTick checks the check box or radio button sel. Bootstrap Italia
+// draws the box over the label and keeps the input out of sight; the
+// keyboard reaches it all the same.
 func jrTick(t *testing.T, ctx context.Context, sel string) {
 	t.Helper()
-	id, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(sel), "id"))
-	if err != nil || id.Value == "" {
-		t.Fatalf("%s has no id for a label (%v)", sel, err)
-	}
-	brDo(t, ctx, chromedp.Click(chromedp.CSS(`label[for="`+id.Value+`"]`)))
-	brPoll(t, ctx, `document.querySelector(`+strconv.Quote(sel)+`).checked`)
+	brTick(t, ctx, sel)
 }
 
 // jrDate types day into the date field sel in the order the browser lays

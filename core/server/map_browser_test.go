@@ -31,6 +31,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/sportello/sportello/core/server"
 )
@@ -311,6 +312,24 @@ func (l *brLog) errors() []string {
 // brStep bounds one step in the browser: generous, since a loaded
 // machine is slow, yet short enough to end a stuck test.
 const brStep = 15 * time.Second
+
+// brPressing activates sel, a link or a form's button, from the keyboard:
+// focused, then Enter, as a keyboard user does. A mouse click aims where
+// the element was drawn, and a page still settling (fonts, scripts laying
+// out their parts, a loaded machine) can move it from under the pointer;
+// a focused element takes the key wherever it is. Run it in
+// chromedp.RunResponse to wait for the page it leads to.
+func brPressing(sel string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{chromedp.Focus(chromedp.CSS(sel)), chromedp.KeyEvent(kb.Enter)}
+}
+
+// brTick checks the check box or picks the radio button sel from the
+// keyboard (focus, then Space), which works with or without scripts, and
+// waits until the browser has it checked.
+func brTick(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	brDo(t, ctx, chromedp.Focus(chromedp.CSS(sel)), chromedp.KeyEvent(" "), chromedp.WaitReady(chromedp.CSS(sel+":checked")))
+}
 
 func brDo(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()

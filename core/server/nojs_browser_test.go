@@ -89,7 +89,7 @@ func TestCoreFlowsWithoutJavaScript(t *testing.T) {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(ctx, brStep)
 		defer cancel()
-		res, err := chromedp.RunResponse(sctx, chromedp.Click(chromedp.CSS(button)))
+		res, err := chromedp.RunResponse(sctx, brPressing(button)...)
 		arrive("press "+button, res, err, status, path, want...)
 	}
 	// typeIn types short texts key by key and sets long ones at once,
@@ -165,7 +165,7 @@ func TestCoreFlowsWithoutJavaScript(t *testing.T) {
 		typeIn(form+`[name="location.lat"]`, "46.0037")
 		typeIn(form+`[name="location.lon"]`, "8.9511")
 		typeIn(form+`[name="location.address"]`, "Via Nassa 5")
-		brDo(t, ctx, chromedp.Click(chromedp.CSS(form+`[name="consent"] + label`)))
+		brTick(t, ctx, form+`[name="consent"]`)
 		press(form+`button[type="submit"]`, http.StatusOK, "/t/lugano/services/helpdesk/report")
 		number := hdNumber.FindString(brText(t, ctx, "#service-result"))
 		if number == "" {
@@ -178,8 +178,8 @@ func TestCoreFlowsWithoutJavaScript(t *testing.T) {
 		open("/t/lugano/requests", number)
 		scriptsOff()
 		// The rating goes as one form: stars, answer and details at once.
-		brDo(t, ctx, chromedp.Click(chromedp.CSS(`label[for="rating-star-2"]`)),
-			chromedp.Click(chromedp.CSS(`label[for="rating-answer-lost"]`)))
+		brTick(t, ctx, `#rating-star-2`)
+		brTick(t, ctx, `#rating-answer-lost`)
 		typeIn("#rating-comment", "Non trovo la pratica.")
 		press(`[data-rating-form] button[type="submit"]`, http.StatusOK, "/t/lugano/requests")
 		if thanks := brText(t, ctx, "#rating-title"); thanks != "Grazie, il tuo parere ci aiuterà a migliorare il servizio!" {
@@ -236,7 +236,7 @@ func TestCoreFlowsWithoutJavaScript(t *testing.T) {
 		typeIn("#intake-description", "Il lampione davanti al numero 3 è spento da una settimana.")
 		sctx, cancel := context.WithTimeout(ctx, brStep)
 		defer cancel()
-		res, err := chromedp.RunResponse(sctx, chromedp.Click(chromedp.CSS(`main form[method="post"] button[type="submit"]:not([name])`)))
+		res, err := chromedp.RunResponse(sctx, brPressing(`main form[method="post"] button[type="submit"]:not([name])`)...)
 		if err != nil || !strings.HasPrefix(mustURL(res.URL).Path, "/t/lugano/backoffice/requests/") {
 			fail("the intake: %v %v", res, err)
 		}
@@ -261,7 +261,7 @@ func TestCoreFlowsWithoutJavaScript(t *testing.T) {
 		typeIn("#book-phone", "+39 02 1234567")
 		sctx, cancel := context.WithTimeout(ctx, brStep)
 		defer cancel()
-		res, err := chromedp.RunResponse(sctx, chromedp.Click(chromedp.CSS(`#book button[type="submit"]`)))
+		res, err := chromedp.RunResponse(sctx, brPressing(`#book button[type="submit"]`)...)
 		if err != nil {
 			fail("book: %v", err)
 		}
