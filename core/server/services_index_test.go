@@ -26,9 +26,9 @@ func TestServicesIndex(t *testing.T) {
 		`<a href="/t/trezzo-sull-adda/services/cemetery" data-element="service-link">Concessione cimiteriale</a>`,
 		`<a href="/t/trezzo-sull-adda/services/helpdesk" data-element="service-link">`,
 		`href="/t/trezzo-sull-adda/appointments" data-element="appointment-booking"`)
-	// Categories come in the model's order, and only those with a service.
+	// Categories come in the catalogue's order (sdk.Categories), and only those with a service.
 	if a, e := strings.Index(all.body, `id="cat-anagrafe-e-stato-civile"`), strings.Index(all.body, `id="cat-ambiente"`); a < 0 || e < 0 || a > e {
-		t.Errorf("the categories are out of the model's order (anagrafe at %d, ambiente at %d)", a, e)
+		t.Errorf("the categories are out of the catalogue's order (anagrafe at %d, ambiente at %d)", a, e)
 	}
 	if strings.Contains(all.body, "categoria=turismo") {
 		t.Error("a category without services is offered")
