@@ -239,6 +239,13 @@ func (s *Server) statusOf(ctx context.Context, c Call, err error) error {
 		return status.FromContextError(err).Err()
 	}
 	method, _ := grpc.Method(ctx)
+	if store.Unavailable(err) {
+		// The database is down or restarting: nothing the plugin did, and
+		// worth a retry once it is back (the visitor gets a 503).
+		s.log.Warn("host API call: database unavailable", "method", method, "tenant_id", c.TenantID, "plugin", c.PluginID,
+			"request_id", c.RequestID, "err", err)
+		return status.Error(codes.Unavailable, "the database is unavailable; try again shortly")
+	}
 	if strings.HasPrefix(sqlState(err), "40") {
 		// Serialization failure or deadlock: nothing was written, and the
 		// same call may well pass if the plugin tries again.

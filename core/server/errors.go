@@ -170,7 +170,9 @@ func errorStatus(err error) (int, string) {
 		return fiber.StatusRequestEntityTooLarge, "open311.error.too_large"
 	case errors.Is(err, open311.ErrInvalid):
 		return fiber.StatusBadRequest, "open311.error.invalid"
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded), store.Unavailable(err):
+		// The database down or restarting is no fault of the request:
+		// the same one passes once it is back.
 		return fiber.StatusServiceUnavailable, "error.unavailable"
 	}
 	return fiber.StatusInternalServerError, "error.internal"

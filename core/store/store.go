@@ -34,7 +34,8 @@ type DB struct {
 
 // Open connects to dsn and checks the connection.
 func Open(ctx context.Context, dsn string, maxConns int) (*DB, error) {
-	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn), pgdriver.WithTimeout(10*time.Second)))
+	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn), pgdriver.WithTimeout(10*time.Second),
+		pgdriver.WithResetSessionFunc(dropDead)))
 	if maxConns > 0 {
 		sqldb.SetMaxOpenConns(maxConns)
 		sqldb.SetMaxIdleConns(maxConns)

@@ -6,6 +6,7 @@ package tenancy
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -205,26 +206,65 @@ func PathSlug(path string) (string, bool) {
 }
 
 // Listen refreshes the registry whenever a tenant changes on any instance,
-// until ctx ends. Missed notifications (a dropped connection) are covered
-// by a periodic full reload.
+// until ctx ends. A notification sent while the listening connection is
+// down (the database restarting, say) reaches nobody, so the registry is
+// reloaded whole each time the listener connects again, and every `every`
+// in any case.
 func (r *Registry) Listen(ctx context.Context, log *slog.Logger, every time.Duration) {
 	ln := pgdriver.NewListener(r.db.DB)
 	defer ln.Close()
-	if err := ln.Listen(ctx, NotifyChannel); err != nil {
-		log.Warn("listen for tenant changes", "err", err)
-	}
-	ch := ln.Channel(pgdriver.WithChannelSize(256))
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ch:
-		case <-tick.C:
-		}
+	// Closing the listener ends a wait for a notification; ctx does not.
+	defer context.AfterFunc(ctx, func() { _ = ln.Close() })()
+	reload := func() {
 		if err := r.Reload(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("reload tenants", "err", err)
+		}
+	}
+	listening, failing := false, false
+	var next time.Time
+	for ctx.Err() == nil {
+		if !listening {
+			if err := ln.Listen(ctx, NotifyChannel); err != nil {
+				if !failing && ctx.Err() == nil {
+					log.Warn("listen for tenant changes: trying again every second", "err", err)
+				}
+				failing = true
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+				}
+				continue
+			}
+			if failing {
+				log.Info("listening for tenant changes again")
+			}
+			listening, failing = true, false
+			reload() // whatever changed while nobody listened
+			next = time.Now().Add(every)
+		}
+		wait := time.Until(next)
+		if wait <= 0 { // 0 would wait for ever
+			reload()
+			next = time.Now().Add(every)
+			continue
+		}
+		_, _, err := ln.ReceiveTimeout(ctx, wait)
+		var ne net.Error
+		switch {
+		case err == nil:
+			reload()
+		case errors.As(err, &ne) && ne.Timeout():
+			reload()
+			next = time.Now().Add(every)
+		default:
+			// The listener drops a broken connection by itself; listening
+			// again dials a new one, after a pause lest a connection that
+			// keeps failing at once spin this loop.
+			listening = false
+			select {
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
 		}
 	}
 }

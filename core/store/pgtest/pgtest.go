@@ -11,6 +11,7 @@ package pgtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -164,6 +165,30 @@ func (s *Server) CreateDB(ctx context.Context) (db *DB, drop func(), err error) 
 		return nil, nil, err
 	}
 	return db, drop, nil
+}
+
+// Restart stops the server (a fast shutdown: sessions are cut) and starts
+// it again on the same port and data, calling down while it is stopped: for
+// tests of what an application does through a database outage. It fails on
+// a server the tests did not start (SPORTELLO_TEST_DATABASE_URL).
+func (s *Server) Restart(ctx context.Context, down func()) error {
+	if s.cluster == nil {
+		return errors.New("pgtest: cannot restart a server the tests did not start")
+	}
+	port := s.cluster.Port()
+	if err := s.cluster.Stop(); err != nil {
+		return err
+	}
+	if down != nil {
+		down()
+	}
+	log, _ := os.OpenFile(s.tmpDir+".log", os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	c, err := pgcluster.Start(ctx, pgcluster.Options{Dir: s.tmpDir, Port: port, Throwaway: true, Log: log})
+	if err != nil {
+		return fmt.Errorf("start PostgreSQL again (log in %s.log): %w", s.tmpDir, err)
+	}
+	s.cluster = c
+	return nil
 }
 
 // Stop stops the cluster and removes its files.
