@@ -499,6 +499,11 @@ func (s *Server) appointmentRefused(c *fiber.Ctx, code string, acc appointment.A
 }
 
 func (s *Server) moveAppointmentPage(c *fiber.Ctx) error {
+	if s.Appointments != nil && formValue(c, "token") == "" && isStaff(c) {
+		// Staff move appointments from the back office's page, as they
+		// read them there.
+		return c.Redirect(state(c).base+"/backoffice/appointments/"+url.PathEscape(c.Params("code")), fiber.StatusSeeOther)
+	}
 	return s.renderMove(c, fiber.StatusOK, "")
 }
 
@@ -512,6 +517,10 @@ func (s *Server) renderMove(c *fiber.Ctx, status int, msg string) error {
 	}
 	acc, token := s.appointmentAccess(c)
 	if acc.Token == "" && acc.Citizen == 0 {
+		if isStaff(c) {
+			// Signed in already: logging in again would not help.
+			return errForbidden
+		}
 		return errLoginRequired
 	}
 	a, err := s.Appointments.Get(c.UserContext(), rs.tenant.ID, c.Params("code"), acc)

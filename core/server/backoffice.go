@@ -593,6 +593,10 @@ func (s *Server) dossierStep(c *fiber.Ctx) error {
 	}
 	version, err := s.postedVersion(c)
 	if err != nil {
+		// An id of nothing in this town is not found, whatever the form.
+		if _, gerr := s.Dossiers.Get(ctx, rs.tenant.ID, id); gerr != nil {
+			return gerr
+		}
 		return err
 	}
 	form := web.DossierForm{Status: formValue(c, "status"), StatusNote: formValue(c, "status_note"), Office: formValue(c, "office"),

@@ -52,8 +52,24 @@ func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
 // observe counts by route pattern, never by raw path, so that label
 // values stay few whatever the clients send.
 func (m *httpMetrics) observe(method, route string, status int, d time.Duration) {
+	method = methodLabel(method)
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(method, route).Observe(d.Seconds())
+}
+
+// methodLabel is method as one of fiber's constants, or "other". The
+// method fiber hands over is the request's own buffer, which the
+// connection's next request overwrites, while a metric keeps its label
+// values for good; and a client sending made-up methods must not make
+// new series without end.
+func methodLabel(method string) string {
+	for _, known := range []string{fiber.MethodGet, fiber.MethodHead, fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch,
+		fiber.MethodDelete, fiber.MethodOptions, fiber.MethodConnect, fiber.MethodTrace} {
+		if method == known {
+			return known
+		}
+	}
+	return "other"
 }
 
 func (s *Server) metricsHandler() fiber.Handler {
