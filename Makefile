@@ -7,7 +7,7 @@ BIN     := bin
 PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 VENDOR  := web/static/vendor/.stamp
 
-.PHONY: all build run test vet vendor bench-portal bench-backoffice bench-booking bench-helpdesk bench-consultation bench-import bench-analytics vulncheck clean
+.PHONY: all build run test vet vendor bench-portal bench-backoffice bench-booking bench-helpdesk bench-consultation bench-import bench-analytics bench-scale bench-mixed vulncheck clean
 
 all: build
 
@@ -76,6 +76,14 @@ bench-import:
 # A tenant admin's analytics page over 1,000,000 dossiers, next to the same figures from the raw rows.
 bench-analytics:
 	$(GO) run ./bench/analytics
+
+# Every Italian municipality on one node, five services each: start-up, memory, a town's page p99 next to 3 towns.
+bench-scale: build
+	$(GO) run ./bench/scale
+
+# Mixed traffic over every town by population: pages, back office, bookings, Open311; next to a static fiber response.
+bench-mixed: build
+	$(GO) run ./bench/mixed
 
 clean:
 	rm -rf $(BIN) web/static/vendor

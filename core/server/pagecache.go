@@ -17,6 +17,7 @@ type pageCache struct {
 
 	mu      sync.Mutex
 	entries map[pageKey]cachedPage
+	swept   time.Time
 }
 
 type pageKey struct {
@@ -64,10 +65,22 @@ func withCSRF(body []byte, token func() string) []byte {
 func (pc *pageCache) put(k pageKey, body []byte) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
+	now := time.Now()
+	// Expired pages go once per ttl: what stays is what was served lately,
+	// not every town a crawler ever walked through (7,904 home pages are
+	// some 150 MB).
+	if now.Sub(pc.swept) > pc.ttl {
+		for k, e := range pc.entries {
+			if now.Sub(e.stored) > pc.ttl {
+				delete(pc.entries, k)
+			}
+		}
+		pc.swept = now
+	}
 	if len(pc.entries) >= pc.max {
 		// Rare (thousands of towns × languages): start afresh rather than
 		// keep bookkeeping for an LRU on the hot path.
 		pc.entries = map[pageKey]cachedPage{}
 	}
-	pc.entries[k] = cachedPage{body: body, stored: time.Now()}
+	pc.entries[k] = cachedPage{body: body, stored: now}
 }

@@ -91,8 +91,11 @@ func (s *Server) home(c *fiber.Ctx) error {
 		return s.landing(c)
 	}
 	// Anonymous visitors with at most a language choice share one rendering.
+	// Only a language the town offers counts as a choice: any other ?lang=
+	// would make an entry of its own, and a client asking for ?lang=1, 2,
+	// 3… would fill the cache with copies of the same page.
 	var key *pageKey
-	if rs.subject == "" && (len(c.Request().URI().QueryString()) == 0 || c.Query("lang") != "" && c.Request().URI().QueryArgs().Len() == 1) {
+	if rs.subject == "" && (len(c.Request().URI().QueryString()) == 0 || c.Query("lang") == rs.lang && c.Request().URI().QueryArgs().Len() == 1) {
 		key = &pageKey{tenantID: rs.tenant.ID, version: rs.tenant.UpdatedAt.UnixNano(), lang: rs.lang,
 			path: c.Path(), query: c.Query("lang")}
 		if body, ok := s.pages.get(*key, func() string { return s.csrfToken(c) }); ok {

@@ -19,6 +19,7 @@ type PortalCache struct {
 
 	mu      sync.Mutex
 	entries map[int64]portalEntry
+	swept   time.Time
 }
 
 type portalEntry struct {
@@ -44,8 +45,19 @@ func (pc *PortalCache) Get(ctx context.Context, t *Tenant) (*Portal, error) {
 	if err != nil {
 		return nil, err
 	}
+	now := time.Now()
 	pc.mu.Lock()
-	pc.entries[t.ID] = portalEntry{portal: p, version: t.UpdatedAt, loaded: time.Now()}
+	// Entries past maxAge go once per maxAge, so memory follows the towns
+	// visited lately rather than every town since start.
+	if now.Sub(pc.swept) > pc.maxAge {
+		for id, e := range pc.entries {
+			if now.Sub(e.loaded) >= pc.maxAge {
+				delete(pc.entries, id)
+			}
+		}
+		pc.swept = now
+	}
+	pc.entries[t.ID] = portalEntry{portal: p, version: t.UpdatedAt, loaded: now}
 	pc.mu.Unlock()
 	return p, nil
 }
