@@ -7,7 +7,7 @@ BIN     := bin
 PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 VENDOR  := web/static/vendor/.stamp
 
-.PHONY: all build run test vet vendor bench-portal bench-backoffice bench-booking bench-helpdesk bench-consultation bench-import bench-analytics bench-scale bench-mixed vulncheck clean
+.PHONY: all build run test vet vendor bench-portal bench-backoffice bench-booking bench-helpdesk bench-consultation bench-import bench-analytics bench-scale bench-mixed vulncheck fuzz clean
 
 all: build
 
@@ -32,8 +32,23 @@ vet:
 
 # Every test, against throwaway PostgreSQL servers the tests start. The
 # browser tests leave their screenshots in test-artifacts/.
-test: $(VENDOR) vet vulncheck
+test: $(VENDOR) vet vulncheck fuzz
 	SPORTELLO_ARTIFACTS=$(CURDIR)/test-artifacts $(GO) test -race -timeout 40m ./...
+
+# Each parser of outside input fuzzed briefly (one target per run, as go
+# test -fuzz takes): plugin and tenant manifests, procedures, stored
+# manifests, form schemas and submissions, Open311 reports, the ISTAT and
+# identity-card CSV files. FUZZTIME=5m for a longer hunt.
+FUZZTIME ?= 10s
+FUZZ := core/forms:FuzzDecode core/forms:FuzzParse plugins/sdk:FuzzParseManifest plugins/procedure:FuzzLoad \
+	core/tenancy:FuzzParseManifest core/catalog:FuzzManifestRecord core/server:FuzzOpen311Report \
+	core/notify:FuzzParseIDCards cmd/sportello:FuzzReadTownRows
+
+fuzz: $(VENDOR)
+	@for t in $(FUZZ); do \
+		echo "$(GO) test -run '^$$' -fuzz '^$${t#*:}$$' -fuzztime $(FUZZTIME) ./$${t%%:*}"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*} || exit 1; \
+	done
 
 # govulncheck against the Go vulnerability database of the pinned
 # golang.org/x/vulndb module: vuln.go.dev is out of reach at build time, so

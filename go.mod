@@ -40,6 +40,7 @@ require (
 
 require (
 	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
+	github.com/philhofer/fwd v1.1.3-0.20240916144458-20a13a1f6b7c // indirect
 	github.com/pion/datachannel v1.6.3 // indirect
 	github.com/pion/dtls/v3 v3.1.15 // indirect
 	github.com/pion/mdns/v2 v2.2.2 // indirect
@@ -51,6 +52,7 @@ require (
 	github.com/pion/turn/v5 v5.1.3 // indirect
 	github.com/savsgio/gotils v0.0.0-20240303185622-093b76447511 // indirect
 	github.com/schollz/progressbar/v3 v3.19.1
+	github.com/tinylib/msgp v1.2.5 // indirect
 	github.com/wlynxg/anet v0.0.5 // indirect
 	golang.org/x/term v0.46.0
 	golang.org/x/time v0.14.0 // indirect

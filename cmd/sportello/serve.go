@@ -47,11 +47,54 @@ func newLogger(e env) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
+// defaultRateLimit is what one client (a person signed in, else an
+// address) may ask of one town per minute: 600 reads, 60 writes. A page
+// is one read (assets are not counted), so 600 is ten pages a second held
+// for a minute: no person browsing, nor an office of operators (each
+// counted as themselves), comes near it, while a scraper or a flood from
+// one address is slowed to that. Writes are a tenth: a person submits a
+// form every few seconds at most, and a login or a submission costs far
+// more than a page, so guessing passwords or filling the dossiers with
+// junk stops at one a second.
+const defaultRateLimit = "600,60"
+
+// rateLimit is the limit of SPORTELLO_RATE_LIMIT ("READS,WRITES" per
+// minute, "0" for none): defaultRateLimit when unset, none for the demo,
+// whose tests and benchmarks drive it from one address. Behind the
+// proxies of SPORTELLO_TRUSTED_PROXIES (loopback when unset: a proxy on
+// the same machine) a client is the address the proxy names.
+func rateLimit(demo bool) (server.RateLimit, error) {
+	spec, set := os.LookupEnv("SPORTELLO_RATE_LIMIT")
+	switch {
+	case set && strings.TrimSpace(spec) != "":
+	case demo:
+		spec = "0"
+	default:
+		spec = defaultRateLimit
+	}
+	rl, err := server.ParseRateLimit(spec)
+	if err != nil {
+		return rl, fmt.Errorf("SPORTELLO_RATE_LIMIT: %w", err)
+	}
+	proxies, set := os.LookupEnv("SPORTELLO_TRUSTED_PROXIES")
+	if !set {
+		proxies = "127.0.0.0/8, ::1"
+	}
+	if rl.TrustedProxies, err = server.ParseProxies(proxies); err != nil {
+		return rl, fmt.Errorf("SPORTELLO_TRUSTED_PROXIES: %w", err)
+	}
+	return rl, nil
+}
+
 func serve(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	demo := fs.Bool("demo", false, "load the demo tenants and start the development identity provider")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
+	}
+	limits, err := rateLimit(*demo)
+	if err != nil {
+		return err
 	}
 	log := newLogger(e)
 	d, err := openDatabase(ctx, e, log)
@@ -125,6 +168,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		MapTiles:        strings.TrimSpace(os.Getenv("SPORTELLO_MAP_TILES")),
 		MapAttribution:  strings.TrimSpace(os.Getenv("SPORTELLO_MAP_ATTRIBUTION")),
 		Live:            lv,
+		RateLimit:       limits,
 	}, log, plugins)
 	if err != nil {
 		return err

@@ -23,9 +23,9 @@ import (
 
 const queueOfficeKey = "sportello.queue.office"
 
-func (s *Server) queueAPIRoutes(app *fiber.App) {
+func (s *Server) queueAPIRoutes(app *fiber.App, limit fiber.Handler) {
 	chain := func(h fiber.Handler) []fiber.Handler {
-		return []fiber.Handler{s.resolveTenant, s.requireTenant, s.language, s.queueKey, s.idempotent, h}
+		return []fiber.Handler{s.resolveTenant, s.requireTenant, s.language, limit, s.queueKey, s.idempotent, h}
 	}
 	for _, prefix := range []string{"/t/:tenant/api/queue", "/api/queue"} {
 		app.Get(prefix+"/:office/today", chain(s.queueToday)...)

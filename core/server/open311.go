@@ -94,10 +94,10 @@ type open311API struct {
 	spec atomic.Pointer[helpdeskSpec]
 }
 
-func (s *Server) open311Routes(app *fiber.App) {
+func (s *Server) open311Routes(app *fiber.App, limit fiber.Handler) {
 	api := &open311API{s: s, keys: open311.NewKeys(s.DB)}
 	chain := func(h fiber.Handler) []fiber.Handler {
-		return []fiber.Handler{api.cors, s.resolveTenant, s.requireTenant, s.language, api.offered, s.idempotent, h}
+		return []fiber.Handler{api.cors, s.resolveTenant, s.requireTenant, s.language, limit, api.offered, s.idempotent, h}
 	}
 	for _, prefix := range []string{"/t/:tenant/open311/v2", "/open311/v2"} {
 		app.Get(prefix+"/services/:code", chain(api.definition)...)

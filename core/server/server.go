@@ -52,6 +52,9 @@ type Config struct {
 	// MapAttribution the credit its licence asks for (plain text). Without
 	// tiles the maps are a plain background that still takes a point.
 	MapTiles, MapAttribution string
+	// RateLimit bounds the requests of each client at each town (see
+	// RateLimit); the zero value, as in tests, sets no bound.
+	RateLimit RateLimit
 	// Live is the wiring of the live desks shared with the plugin
 	// supervisor (NewLive); nil: Assemble makes one, and no plugin can
 	// queue anybody.
@@ -122,6 +125,7 @@ func New(cfg Config, d Deps) *Server {
 		ReadBufferSize:        16 << 10,
 	})
 	s.routes()
+	s.answerReadErrors()
 	return s
 }
 
@@ -141,9 +145,12 @@ func (s *Server) routes() {
 		MaxAge: 365 * 24 * 3600,
 	}))
 
-	s.queueAPIRoutes(app) // keyed by an API key, not a session: before the session and CSRF checks
-	s.open311Routes(app)  // likewise
-	app.Use(s.resolveTenant, s.language, s.loadSession, s.csrf)
+	// One set of budgets for the pages and the APIs: a client flooding
+	// one does not get a fresh budget on the other.
+	limit := s.rateLimit()
+	s.queueAPIRoutes(app, limit) // keyed by an API key, not a session: before the session and CSRF checks
+	s.open311Routes(app, limit)  // likewise
+	app.Use(s.resolveTenant, s.language, s.loadSession, limit, s.csrf)
 
 	platform := app.Group("/platform")
 	platform.Get("/", s.platformHome)

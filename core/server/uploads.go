@@ -63,6 +63,13 @@ func (s *Server) submitForm(c *fiber.Ctx, f *forms.Form, by dossier.Actor) (*sub
 		if mf, err := c.MultipartForm(); err == nil {
 			parts = mf.File
 		}
+		if surplusFiles(parts, fileFields) > 0 {
+			// The form's page posts one file per file field at most:
+			// more is no browser's doing, and none is stored (a file
+			// kept from an earlier post stays).
+			sub.errs[""] = s.i18n.T(rs.lang, "upload.too_many_files", nil)
+			parts = nil
+		}
 		kept := map[string]string{}
 		for _, ff := range fileFields {
 			if err := s.takeFile(c, ff, by, values, parts[ff.Name], kept, sub); err != nil {
@@ -169,6 +176,31 @@ func (s *Server) takeFile(c *fiber.Ctx, ff forms.FileField, by dossier.Actor, va
 	kept[id] = a.Name
 	sub.files = append(sub.files, fileRef(ff.Name, a))
 	return nil
+}
+
+// surplusFiles counts the files posted beyond one per file field: a
+// second file for a field, or a file under a name that is no file field.
+// An empty file input posts a part without a name or content, which is
+// no file.
+func surplusFiles(parts map[string][]*multipart.FileHeader, fields []forms.FileField) int {
+	isField := map[string]bool{}
+	for _, ff := range fields {
+		isField[ff.Name] = true
+	}
+	surplus := 0
+	for name, ps := range parts {
+		n := 0
+		for _, p := range ps {
+			if p.Filename != "" || p.Size > 0 {
+				n++
+			}
+		}
+		if isField[name] {
+			n--
+		}
+		surplus += max(n, 0)
+	}
+	return surplus
 }
 
 func fileRef(field string, a *dossier.Attachment) *pb.FileRef {

@@ -12,6 +12,7 @@ package pgtest
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -49,7 +50,14 @@ type DB struct {
 
 // Run starts the server, runs the package's tests, stops the server and
 // exits with the tests' status.
+//
+// A fuzzing worker gets no server: the fuzz targets parse input without a
+// database, and each worker starting its own cluster would spend the
+// brief fuzzing time of CI on start-up.
 func Run(m *testing.M, into **Server) {
+	if FuzzWorker() {
+		os.Exit(m.Run())
+	}
 	s, err := Start(context.Background())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pgtest:", err)
@@ -59,6 +67,16 @@ func Run(m *testing.M, into **Server) {
 	code := m.Run()
 	s.Stop()
 	os.Exit(code)
+}
+
+// FuzzWorker tells whether this test process is one of go test -fuzz's
+// workers, which run only the fuzz target.
+func FuzzWorker() bool {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	f := flag.Lookup("test.fuzzworker")
+	return f != nil && f.Value.String() == "true"
 }
 
 // Start starts a throwaway cluster (or uses SPORTELLO_TEST_DATABASE_URL) and
