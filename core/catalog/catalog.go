@@ -6,7 +6,6 @@ package catalog
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -54,7 +54,20 @@ type Record struct {
 // Catalog reads and writes the catalogue.
 type Catalog struct {
 	db *store.DB
+
+	// The records as last read, decoded, and the row versions they were
+	// read at: pages read the catalogue on almost every request, and its
+	// manifests are large (hundreds of kilobytes of jsonb to send and
+	// decode), while it changes only when a plugin is registered, starts
+	// or stops.
+	mu    sync.Mutex
+	stamp string
+	recs  []Record
 }
+
+// stampQuery names every row's current version (xmin and ctid change with
+// each insert and update) without reading the manifests.
+const stampQuery = `SELECT coalesce(string_agg(id || ' ' || xmin::text || ' ' || ctid::text, ',' ORDER BY id), '') FROM catalog_plugins`
 
 // New returns the catalogue on db.
 func New(db *store.DB) *Catalog { return &Catalog{db: db} }
@@ -122,32 +135,59 @@ func (r recordRow) record() (*Record, error) {
 
 // Get returns one plugin's record.
 func (c *Catalog) Get(ctx context.Context, id string) (*Record, error) {
-	var row recordRow
-	err := c.db.NewRaw("SELECT "+recordColumns+" FROM catalog_plugins WHERE id = ?", id).Scan(ctx, &row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("plugin %s: %w", id, ErrNotFound)
-	}
+	recs, err := c.List(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: %w", id, err)
 	}
-	return row.record()
+	for _, r := range recs {
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	return nil, fmt.Errorf("plugin %s: %w", id, ErrNotFound)
 }
 
-// List returns every plugin, by id.
+// List returns every plugin, by id. Each call gets its own records (the
+// manifests are shared: treat them as read-only).
 func (c *Catalog) List(ctx context.Context) ([]*Record, error) {
+	var stamp string
+	if err := c.db.NewRaw(stampQuery).Scan(ctx, &stamp); err != nil {
+		return nil, fmt.Errorf("list plugins: %w", err)
+	}
+	c.mu.Lock()
+	if c.recs != nil && c.stamp == stamp {
+		out := copies(c.recs)
+		c.mu.Unlock()
+		return out, nil
+	}
+	c.mu.Unlock()
 	var rows []recordRow
 	if err := c.db.NewRaw("SELECT "+recordColumns+" FROM catalog_plugins ORDER BY id").Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("list plugins: %w", err)
 	}
-	out := make([]*Record, 0, len(rows))
+	recs := make([]Record, 0, len(rows))
 	for _, r := range rows {
 		rec, err := r.record()
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, rec)
+		recs = append(recs, *rec)
 	}
-	return out, nil
+	// Stored under the stamp read before them: a change in between
+	// makes the next call read again.
+	c.mu.Lock()
+	c.recs, c.stamp = recs, stamp
+	c.mu.Unlock()
+	return copies(recs), nil
+}
+
+func copies(recs []Record) []*Record {
+	out := make([]*Record, len(recs))
+	for i := range recs {
+		r := recs[i]
+		out[i] = &r
+	}
+	return out
 }
 
 // SetStatus records what the supervisor sees of a plugin.
