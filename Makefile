@@ -7,7 +7,7 @@ BIN     := bin
 PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 VENDOR  := web/static/vendor/.stamp
 
-.PHONY: all build run test vet vendor bench-portal bench-backoffice bench-booking bench-helpdesk bench-consultation bench-import bench-analytics bench-scale bench-mixed vulncheck fuzz clean
+.PHONY: all build run test vet vendor bench-portal bench-backoffice bench-booking bench-helpdesk bench-consultation bench-import bench-analytics bench-scale bench-mixed vulncheck fuzz chaos clean
 
 all: build
 
@@ -49,6 +49,13 @@ fuzz: $(VENDOR)
 		echo "$(GO) test -run '^$$' -fuzz '^$${t#*:}$$' -fuzztime $(FUZZTIME) ./$${t%%:*}"; \
 		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*} || exit 1; \
 	done
+
+# The chaos tests alone (make test runs them too), printing what they
+# measured: a plugin, then the host killed with SIGKILL under load, and
+# PostgreSQL restarted under the running app.
+chaos: build
+	@$(GO) test -run '^TestChaos$$' -count=1 -v ./cmd/sportello > $(BIN)/chaos.log 2>&1; rc=$$?; \
+		grep -E '^(--- |\s+chaos_test.go:[0-9]+: chaos:|ok|FAIL)' $(BIN)/chaos.log; exit $$rc
 
 # govulncheck against the Go vulnerability database of the pinned
 # golang.org/x/vulndb module: vuln.go.dev is out of reach at build time, so
