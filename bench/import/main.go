@@ -12,7 +12,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -68,7 +67,7 @@ func run(ctx context.Context, interruptAfter time.Duration) error {
 		return err
 	}
 	csvFile := filepath.Join(root, "bench", "import", "comuni-istat.csv")
-	rows, err := readRows(csvFile)
+	rows, err := fixture.ReadRows(csvFile)
 	if err != nil {
 		return err
 	}
@@ -274,20 +273,4 @@ func reference(ctx context.Context, owner *store.DB, rows [][]string) (float64, 
 		rows = rows[n:]
 	}
 	return time.Since(start).Seconds(), nil
-}
-
-func readRows(path string) ([][]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	all, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(all) < 2 {
-		return nil, fmt.Errorf("%s: no rows", path)
-	}
-	return all[1:], nil
 }

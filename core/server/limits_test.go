@@ -41,15 +41,9 @@ func serveWith(t *testing.T, s *site, cfg server.Config) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { _ = srv.Serve(sctx, ln, 5*time.Second); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return "http://" + ln.Addr().String()
+	url, stop := listen(t, srv)
+	t.Cleanup(stop)
+	return url
 }
 
 // clientAt is a browser whose connections come from ip, an address of the

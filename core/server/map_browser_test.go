@@ -8,10 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"io"
-	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -394,20 +391,5 @@ func brTile(t *testing.T) []byte {
 // as a deployment with a tile server serves it; it returns its URL.
 func brServeWithTiles(t *testing.T, s *site, tiles, attribution string) string {
 	t.Helper()
-	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := server.Assemble(ctx, s.db.App, server.Config{BaseDomain: "sportello.test", DevIssuer: s.idp, FilesDir: t.TempDir(),
-		PaymentProvider: "local", MapTiles: tiles, MapAttribution: attribution}, log, s.srv.Plugins)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { _ = srv.Serve(sctx, ln, 5*time.Second); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return "http://" + ln.Addr().String()
+	return serveWith(t, s, server.Config{PaymentProvider: "local", MapTiles: tiles, MapAttribution: attribution})
 }

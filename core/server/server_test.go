@@ -31,6 +31,19 @@ var pg *pgtest.Server
 
 func TestMain(m *testing.M) { pgtest.Run(m, &pg) }
 
+// listen serves srv over HTTP on a free loopback port until stop.
+func listen(t *testing.T, srv *server.Server) (url string, stop func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = srv.Serve(ctx, ln, 5*time.Second); close(done) }()
+	return "http://" + ln.Addr().String(), func() { cancel(); <-done }
+}
+
 // site is a running Sportello with the demo tenants, served over real
 // HTTP on loopback, with the development identity provider beside it.
 type site struct {
@@ -77,15 +90,8 @@ func newSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { _ = srv.Serve(sctx, ln, 5*time.Second); close(done) }()
-	s := &site{t: t, url: "http://" + ln.Addr().String(), srv: srv, db: db, idp: issuer}
-	s.stop = func() { cancel(); <-done }
+	url, stop := listen(t, srv)
+	s := &site{t: t, url: url, srv: srv, db: db, idp: issuer, stop: stop}
 	t.Cleanup(func() { s.stop(); idpSrv.Close() })
 	return s
 }
