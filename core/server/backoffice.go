@@ -536,7 +536,7 @@ func (s *Server) dossierActions(c *fiber.Ctx, rec *catalog.Record, audience, url
 		}
 		if form := formOf(rec.Manifest, a.GetFormId()); form != nil {
 			sa.Title = textIn(form.GetTitle(), rs.lang)
-			f, err := forms.Parse(form.GetSchemaJson(), forms.WithCatalog(s.i18n))
+			f, err := s.forms.parse(form.GetSchemaJson())
 			if err != nil {
 				return nil, fmt.Errorf("form %s of %s: %w", form.GetId(), rec.ID, err)
 			}
@@ -847,7 +847,7 @@ func (s *Server) runDossierAction(c *fiber.Ctx, rec *catalog.Record, action *pb.
 	out := &actionOutcome{status: fiber.StatusOK, doc: map[string]any{}}
 	var files []*pb.FileRef
 	if form := formOf(rec.Manifest, action.GetFormId()); form != nil {
-		f, err := forms.Parse(form.GetSchemaJson(), forms.WithCatalog(s.i18n))
+		f, err := s.forms.parse(form.GetSchemaJson())
 		if err != nil {
 			return nil, err
 		}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/sportello/sportello/core/catalog"
 	"github.com/sportello/sportello/core/dossier"
-	"github.com/sportello/sportello/core/forms"
 	"github.com/sportello/sportello/core/hostapi"
 	"github.com/sportello/sportello/core/pluginhost"
 	"github.com/sportello/sportello/plugins/sdk"
@@ -149,7 +148,7 @@ func (s *Server) withServiceForm(c *fiber.Ctx, d *web.IntakeData, ch intakeChoic
 	if form == nil {
 		return errNotFound
 	}
-	f, err := forms.Parse(form.GetSchemaJson(), forms.WithCatalog(s.i18n))
+	f, err := s.forms.parse(form.GetSchemaJson())
 	if err != nil {
 		return err
 	}
@@ -315,7 +314,7 @@ func (s *Server) serviceSubmission(c *fiber.Ctx, ch intakeChoice, by dossier.Act
 	if form == nil {
 		return nil, errNotFound
 	}
-	f, err := forms.Parse(form.GetSchemaJson(), forms.WithCatalog(s.i18n))
+	f, err := s.forms.parse(form.GetSchemaJson())
 	if err != nil {
 		return nil, err
 	}
@@ -432,7 +431,7 @@ func (s *Server) keepDraftUploads(c *fiber.Ctx, ch intakeChoice, values map[stri
 	if form == nil {
 		return nil
 	}
-	f, err := forms.Parse(form.GetSchemaJson(), forms.WithCatalog(s.i18n))
+	f, err := s.forms.parse(form.GetSchemaJson())
 	if err != nil {
 		return err
 	}

@@ -100,7 +100,7 @@ func (s *Server) serviceAdmin(c *fiber.Ctx) (*catalog.Record, *web.ServiceAdminD
 	case catalog.StatePublished:
 		d.CanConfigure, d.CanDisable = true, true
 	}
-	form, err := configForm(rec.Manifest)
+	form, err := s.configForm(rec.Manifest)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -110,11 +110,11 @@ func (s *Server) serviceAdmin(c *fiber.Ctx) (*catalog.Record, *web.ServiceAdminD
 	return rec, d, form, nil
 }
 
-func configForm(m *pb.Manifest) (*forms.Form, error) {
+func (s *Server) configForm(m *pb.Manifest) (*forms.Form, error) {
 	if m == nil || len(m.GetConfigSchemaJson()) == 0 {
 		return nil, nil
 	}
-	f, err := forms.Parse(m.GetConfigSchemaJson())
+	f, err := s.forms.parse(m.GetConfigSchemaJson())
 	if err != nil {
 		return nil, fmt.Errorf("config schema of %s: %w", m.GetId(), err)
 	}

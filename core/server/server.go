@@ -19,6 +19,7 @@ import (
 	"github.com/sportello/sportello/core/authz"
 	"github.com/sportello/sportello/core/catalog"
 	"github.com/sportello/sportello/core/dossier"
+	"github.com/sportello/sportello/core/forms"
 	"github.com/sportello/sportello/core/i18n"
 	"github.com/sportello/sportello/core/payments"
 	"github.com/sportello/sportello/core/pluginhost"
@@ -95,6 +96,7 @@ type Server struct {
 	app     *fiber.App
 	metrics *httpMetrics
 	pages   *pageCache
+	forms   *formCache
 	// matchers picks the response language from Accept-Language.
 	matchers i18n.Matchers
 	// tileSource is the origin of Config.MapTiles for the policy's
@@ -114,6 +116,7 @@ func New(cfg Config, d Deps) *Server {
 	s.tileSource, _ = tileSource(cfg.MapTiles) // Assemble refuses a template it cannot use
 	s.metrics = newHTTPMetrics(d.Metrics)
 	s.pages = newPageCache(30*time.Second, 20000)
+	s.forms = newFormCache(forms.WithCatalog(d.I18n))
 	s.app = fiber.New(fiber.Config{
 		AppName:               "sportello",
 		ErrorHandler:          s.handleError,

@@ -10,7 +10,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sportello/sportello/core/catalog"
-	"github.com/sportello/sportello/core/forms"
 	"github.com/sportello/sportello/core/hostapi"
 	"github.com/sportello/sportello/core/pluginhost"
 	"github.com/sportello/sportello/plugins/sdk"
@@ -108,7 +107,7 @@ func (s *Server) servicePageData(c *fiber.Ctx, rec *catalog.Record, actionID str
 		}
 		if form := formOf(m, a.GetFormId()); form != nil {
 			sa.Title = textIn(form.GetTitle(), rs.lang)
-			f, err := forms.Parse(form.GetSchemaJson(), forms.WithCatalog(s.i18n))
+			f, err := s.forms.parse(form.GetSchemaJson())
 			if err != nil {
 				return nil, fmt.Errorf("form %s of %s: %w", form.GetId(), rec.ID, err)
 			}
@@ -192,7 +191,7 @@ func (s *Server) serviceAction(c *fiber.Ctx) error {
 	doc := map[string]any{}
 	var files []*pb.FileRef
 	if form := formOf(rec.Manifest, action.GetFormId()); form != nil {
-		f, err := forms.Parse(form.GetSchemaJson(), forms.WithCatalog(s.i18n))
+		f, err := s.forms.parse(form.GetSchemaJson())
 		if err != nil {
 			return err
 		}
