@@ -165,16 +165,7 @@ func main() {
 
 func run(ctx context.Context, o options) error {
 	began := time.Now()
-	root, err := fixture.RepoRoot()
-	if err != nil {
-		return err
-	}
-	bin, err := fixture.Built(root)
-	if err != nil {
-		return err
-	}
-	csvFile := fixture.TownsFile(root)
-	list, err := fixture.ReadTowns(csvFile)
+	bin, csvFile, list, err := fixture.Country()
 	if err != nil {
 		return err
 	}
@@ -198,7 +189,7 @@ func run(ctx context.Context, o options) error {
 	defer stop()
 	data := filepath.Join(dir, "data")
 	t0 := time.Now()
-	if err := fixture.Onboard(ctx, bin, root, db, data, csvFile); err != nil {
+	if err := fixture.Onboard(ctx, bin, db, data, csvFile); err != nil {
 		return err
 	}
 	towns, err := loadTowns(ctx, db)
@@ -217,7 +208,7 @@ func run(ctx context.Context, o options) error {
 	fmt.Fprintf(os.Stderr, "mixed: %d towns onboarded, %d of them with signed-in citizens and operators, in %.1f s\n",
 		len(towns), len(signedIn.towns), setup.Seconds())
 
-	host, err := fixture.StartHost(bin, root, db, data, filepath.Join(dir, "serve.log"))
+	host, err := fixture.StartHost(bin, db, data, filepath.Join(dir, "serve.log"))
 	if err != nil {
 		return err
 	}

@@ -91,16 +91,7 @@ func main() {
 
 func run(ctx context.Context, o options) error {
 	began := time.Now()
-	root, err := fixture.RepoRoot()
-	if err != nil {
-		return err
-	}
-	bin, err := fixture.Built(root)
-	if err != nil {
-		return err
-	}
-	allFile := fixture.TownsFile(root)
-	towns, err := fixture.ReadTowns(allFile)
+	bin, allFile, towns, err := fixture.Country()
 	if err != nil {
 		return err
 	}
@@ -138,7 +129,7 @@ func run(ctx context.Context, o options) error {
 		defer drop()
 		s.db, s.lat = db, map[string][]time.Duration{}
 		t0 := time.Now()
-		if err := fixture.Onboard(ctx, bin, root, db, filepath.Join(dir, "data-"+s.name), s.csv); err != nil {
+		if err := fixture.Onboard(ctx, bin, db, filepath.Join(dir, "data-"+s.name), s.csv); err != nil {
 			return err
 		}
 		s.res.SetupS = round(time.Since(t0).Seconds())
@@ -169,7 +160,7 @@ func run(ctx context.Context, o options) error {
 	for _, s := range sides {
 		home := "/t/" + s.slug + "/"
 		for i := range o.starts {
-			h, err := fixture.StartHost(bin, root, s.db, filepath.Join(dir, "data-"+s.name), filepath.Join(dir, fmt.Sprintf("serve-%s-%d.log", s.name, i)))
+			h, err := fixture.StartHost(bin, s.db, filepath.Join(dir, "data-"+s.name), filepath.Join(dir, fmt.Sprintf("serve-%s-%d.log", s.name, i)))
 			if err != nil {
 				return err
 			}
