@@ -685,20 +685,7 @@ type cpuSplit struct {
 // reaped) and of the whole machine (busy time, all cores) from /proc.
 func readCPU(plugin, postmaster int) cpuTimes {
 	t := cpuTimes{host: fixture.ProcessTicks(os.Getpid()), plugin: fixture.ProcessTicks(plugin), machine: fixture.MachineTicks()}
-	if f, err := fixture.StatFields(postmaster); err == nil {
-		t.postgres = fixture.Ticks(f, 11, 12, 13, 14)
-	}
-	parent := strconv.Itoa(postmaster)
-	procs, _ := os.ReadDir("/proc")
-	for _, p := range procs {
-		pid, err := strconv.Atoi(p.Name())
-		if err != nil {
-			continue
-		}
-		if f, err := fixture.StatFields(pid); err == nil && f[1] == parent {
-			t.postgres += fixture.Ticks(f, 11, 12)
-		}
-	}
+	t.postgres = fixture.PostgresTicks(postmaster)
 	return t
 }
 

@@ -687,20 +687,7 @@ func readCPU(h *fixture.Host, postmaster int) cpuTimes {
 	for _, c := range h.Children() {
 		t.plugins += fixture.ProcessTicks(c)
 	}
-	if f, err := fixture.StatFields(postmaster); err == nil {
-		t.postgres = fixture.Ticks(f, 11, 12, 13, 14)
-	}
-	parent := strconv.Itoa(postmaster)
-	procs, _ := os.ReadDir("/proc")
-	for _, p := range procs {
-		pid, err := strconv.Atoi(p.Name())
-		if err != nil {
-			continue
-		}
-		if f, err := fixture.StatFields(pid); err == nil && f[1] == parent {
-			t.postgres += fixture.Ticks(f, 11, 12)
-		}
-	}
+	t.postgres = fixture.PostgresTicks(postmaster)
 	return t
 }
 
